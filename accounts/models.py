@@ -1,0 +1,79 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A portal user; what they may see is decided by `accounts.scoping` from the role."""
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Coordinateur·rice de CPTS")
+        ARS = "ars", _("Agent d'ARS (une région)")
+        CPAM = "cpam", _("Agent de CPAM (un département)")
+        FCPTS = "fcpts", _("Administrateur·rice FCPTS (national)")
+
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        "territories.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("région (ARS)"),
+    )
+    department = models.ForeignKey(
+        "territories.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("département (CPAM)"),
+    )
+    cpts = models.ManyToManyField(
+        "territories.Cpts",
+        through="Membership",
+        blank=True,
+        related_name="coordinators",
+        verbose_name=_("CPTS coordonnées"),
+    )
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        constraints = [
+            # The territory of a role is part of the role: an ARS officer without a region
+            # or a CPAM agent without a department would see nothing, or worse, everything.
+            models.CheckConstraint(
+                condition=~models.Q(role="ars")
+                | models.Q(region__isnull=False, department__isnull=True),
+                name="user_ars_has_region",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="cpam")
+                | models.Q(department__isnull=False, region__isnull=True),
+                name="user_cpam_has_department",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["ars", "cpam"])
+                | models.Q(region__isnull=True, department__isnull=True),
+                name="user_territory_only_for_ars_cpam",
+            ),
+        ]
+
+
+class Membership(models.Model):
+    """A coordinator's membership of one CPTS."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    cpts = models.ForeignKey(
+        "territories.Cpts", on_delete=models.CASCADE, related_name="memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appartenance à une CPTS")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cpts"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.cpts}"

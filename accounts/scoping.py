@@ -1,0 +1,55 @@
+"""Who may see or change what: the one place that answers it.
+
+Every view, export and dashboard starts from these selectors; nothing else filters by role.
+A user without a role sees nothing (access is denied by default). "Not visible" and
+"does not exist" look the same to callers (404), so URLs leak nothing.
+"""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from questionnaire.models import Response
+from territories.models import Cpts
+
+
+def cpts_visible_to(user: User) -> QuerySet[Cpts]:
+    cpts = Cpts.objects.select_related("department__region")
+    if not user.is_authenticated or not user.is_active:
+        return cpts.none()
+    if user.is_superuser or user.role == User.Role.FCPTS:
+        return cpts.all()
+    if user.role == User.Role.ARS and user.region_id:
+        return cpts.filter(department__region_id=user.region_id)
+    if user.role == User.Role.CPAM and user.department_id:
+        return cpts.filter(department_id=user.department_id)
+    if user.role == User.Role.COORDINATOR:
+        return cpts.filter(memberships__user=user)
+    return cpts.none()
+
+
+def responses_visible_to(user: User) -> QuerySet[Response]:
+    return Response.objects.filter(cpts__in=cpts_visible_to(user)).select_related(
+        "campaign", "cpts__department__region"
+    )
+
+
+def responses_editable_by(user: User) -> QuerySet[Response]:
+    """Only a CPTS's own coordinators fill in its questionnaire, and only while it is a draft."""
+    if not user.is_authenticated or user.role != User.Role.COORDINATOR:
+        return Response.objects.none()
+    return responses_visible_to(user).filter(status=Response.Status.DRAFT)
+
+
+def can_manage_campaigns(user: User) -> bool:
+    """National federation staff run campaigns, reopen responses and read answer history."""
+    return user.is_authenticated and (user.is_superuser or user.role == User.Role.FCPTS)
+
+
+def get_cpts_for_user(user: User, pk: int) -> Cpts:
+    return get_object_or_404(cpts_visible_to(user), pk=pk)
+
+
+def get_response_for_user(user: User, pk: int, *, write: bool = False) -> Response:
+    queryset = responses_editable_by(user) if write else responses_visible_to(user)
+    return get_object_or_404(queryset, pk=pk)

@@ -1,0 +1,25 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.scoping import cpts_visible_to
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    cpts = cpts_visible_to(request.user)
+    return render(
+        request,
+        "accounts/home.html",
+        {"cpts_list": cpts[:50], "cpts_count": cpts.count()},
+    )
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness probe for the container health check: the app answers and the DB responds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

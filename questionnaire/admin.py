@@ -1,0 +1,42 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+
+
+@admin.register(QuestionnaireVersion)
+class QuestionnaireVersionAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "loaded_at")
+    readonly_fields = ("code", "title", "source", "checksum", "definition", "loaded_at")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    # Questions come from versioned files through `load_questionnaire`; never edited here.
+    list_display = ("number", "variable", "version", "subdimension", "type")
+    list_filter = ("version", "type")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "year", "questionnaire", "opens_on", "closes_on")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Response)
+class ResponseAdmin(SimpleHistoryAdmin):
+    list_display = ("cpts", "campaign", "status", "submitted_at")
+    list_filter = ("campaign", "status")
+    search_fields = ("cpts__name", "cpts__code")
+
+
+@admin.register(Answer)
+class AnswerAdmin(SimpleHistoryAdmin):
+    list_display = ("response", "question", "revision", "updated_at", "updated_by")
+    list_filter = ("response__campaign",)
