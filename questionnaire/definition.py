@@ -82,9 +82,7 @@ def validate_definition(data: Any) -> None:
         else:
             variables.add(variable)
         if question.get("subdimension") not in subdimensions:
-            errors.append(
-                f"{label} : sous-dimension inconnue « {question.get('subdimension')} »."
-            )
+            errors.append(f"{label} : sous-dimension inconnue « {question.get('subdimension')} ».")
         if not question.get("text"):
             errors.append(f"{label} : texte de la question manquant.")
         _validate_answer_shape(label, question, errors)
@@ -164,7 +162,9 @@ def _validate_condition(
         return
     target = questions_by_number.get(condition.get("question"))
     if target is None:
-        errors.append(f"{label} : condition sur une question inconnue ({condition.get('question')}).")
+        errors.append(
+            f"{label} : condition sur une question inconnue ({condition.get('question')})."
+        )
         return
     if target.get("type") not in CHOICE_TYPES:
         errors.append(f"{label} : la condition doit porter sur une question à choix.")

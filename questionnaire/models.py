@@ -52,9 +52,7 @@ class Dimension(models.Model):
 
 
 class SubDimension(models.Model):
-    dimension = models.ForeignKey(
-        Dimension, on_delete=models.CASCADE, related_name="subdimensions"
-    )
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="subdimensions")
     code = models.SlugField(max_length=50)
     label = models.CharField(max_length=150)
     constraint = models.CharField(max_length=20, choices=ConstraintType.choices)
@@ -63,9 +61,7 @@ class SubDimension(models.Model):
     class Meta:
         ordering = ["dimension__position", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["dimension", "code"], name="subdimension_code_unique"
-            ),
+            models.UniqueConstraint(fields=["dimension", "code"], name="subdimension_code_unique"),
         ]
 
     def __str__(self) -> str:
@@ -138,9 +134,7 @@ class Option(models.Model):
     class Meta:
         ordering = ["question", "kind", "position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["question", "kind", "code"], name="option_code_unique"
-            ),
+            models.UniqueConstraint(fields=["question", "kind", "code"], name="option_code_unique"),
         ]
 
     def __str__(self) -> str:
@@ -186,9 +180,7 @@ class Response(models.Model):
         SUBMITTED = "submitted", _("Soumise")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="responses")
-    cpts = models.ForeignKey(
-        "territories.Cpts", on_delete=models.PROTECT, related_name="responses"
-    )
+    cpts = models.ForeignKey("territories.Cpts", on_delete=models.PROTECT, related_name="responses")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(

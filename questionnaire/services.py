@@ -37,8 +37,10 @@ def questionnaire_load(*, path: str | Path) -> LoadResult:
         if Response.objects.filter(campaign__questionnaire=version).exists():
             raise QuestionnaireFrozen(
                 f"La version « {version.code} » a déjà des réponses : elle ne peut plus être "
-                "modifiée. Publiez le changement dans un nouveau fichier, avec une nouvelle version."
+                "modifiée. Publiez le changement dans un nouveau fichier, avec une nouvelle "
+                "version."
             )
+        version.questions.update(condition_question=None)
         version.questions.all().delete()
         version.dimensions.all().delete()
         outcome = "updated"

@@ -38,8 +38,9 @@ class Cpts(models.Model):
         RUNNING = "fonctionnement", _("CPTS en fonctionnement")
         ENGINEERING = "ingenierie", _("Ingénierie de projet en cours")
         FORMALISING = "formalisation", _("Initiative connue de l'ARS : en début de formalisation")
-        DECLARED = "declaration", _(
-            "Initiative connue de l'ARS : déclaration d'intérêt sans formalisation"
+        DECLARED = (
+            "declaration",
+            _("Initiative connue de l'ARS : déclaration d'intérêt sans formalisation"),
         )
 
     code = models.CharField(_("code"), max_length=30, unique=True)

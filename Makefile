@@ -1,0 +1,35 @@
+# `make run` and `make test` work on a fresh machine: they create .venv and install first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Local, no services: SQLite file, Celery eager, console e-mail, demo data.
+run: export DJANGO_DEBUG ?= true
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_questionnaire questionnaire/definitions/miller-2022.yaml
+	$(PY) manage.py load_demo_data
+	@echo "Portail : http://$(HOST)/"
+	$(PY) manage.py runserver $(HOST)
+
+test: setup
+	$(PY) -m pytest
+	$(PY) manage.py makemigrations --check --dry-run --settings=cpts_portal.settings_test
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

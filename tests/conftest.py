@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from accounts.models import User
+from questionnaire.services import questionnaire_load
+from territories.models import Department, Region
+from tests.factories import CampaignFactory, CptsFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFINITION = ROOT / "questionnaire" / "definitions" / "miller-2022.yaml"
+
+
+@pytest.fixture
+def questionnaire(db):
+    return questionnaire_load(path=DEFINITION).version
+
+
+@pytest.fixture
+def campaign(questionnaire):
+    return CampaignFactory(questionnaire=questionnaire)
+
+
+@pytest.fixture
+def territory(db):
+    """Two CPTS in Paris (75), one in Seine-Saint-Denis (93, same region), one in Lyon (69)."""
+    return {
+        "paris_1": CptsFactory(name="CPTS Paris Un", department=Department.objects.get(code="75")),
+        "paris_2": CptsFactory(
+            name="CPTS Paris Deux", department=Department.objects.get(code="75")
+        ),
+        "saint_denis": CptsFactory(
+            name="CPTS Saint-Denis", department=Department.objects.get(code="93")
+        ),
+        "lyon": CptsFactory(name="CPTS Lyon", department=Department.objects.get(code="69")),
+    }
+
+
+@pytest.fixture
+def users(territory):
+    return {
+        "coordinator": UserFactory(
+            role=User.Role.COORDINATOR, cpts=[territory["paris_1"], territory["lyon"]]
+        ),
+        "ars": UserFactory(role=User.Role.ARS, region=Region.objects.get(code="11")),
+        "cpam": UserFactory(role=User.Role.CPAM, department=Department.objects.get(code="75")),
+        "fcpts": UserFactory(role=User.Role.FCPTS),
+        "no_role": UserFactory(),
+    }
