@@ -23,6 +23,7 @@ from accounts.models import Membership, User
 from questionnaire import rules
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
 from territories.models import Cpts, Department, Region, TerritoryIndicator
+from territories.reference import ensure_reference_territories
 from territories.services import cpts_import_csv
 
 DEMO_CPTS_FILE = Path(__file__).resolve().parent.parent / "territories" / "data" / "demo_cpts.csv"
@@ -66,6 +67,7 @@ DEMO_USERS = [
 
 @transaction.atomic
 def demo_data_load(*, version: QuestionnaireVersion, password: str = DEMO_PASSWORD) -> dict:
+    ensure_reference_territories()
     report = cpts_import_csv(text=DEMO_CPTS_FILE.read_text(encoding="utf-8"))
     if not report.ok:
         raise ValueError("Demo CPTS file is invalid:\n" + "\n".join(report.errors))

@@ -54,8 +54,9 @@ def test_health_endpoint(client):
 
 
 def test_production_settings_pass_the_deploy_check():
+    # The browser tests' async-unsafe switch must not leak into a production check.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "cpts_portal.settings",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "x7!k2#q9-production-like-secret-key-with-plenty-of-entropy-91c",

@@ -32,8 +32,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def demo_site(transactional_db, django_db_serialized_rollback, live_server, settings):
-    # serialized_rollback restores the regions and departments that migrations loaded.
+def demo_site(transactional_db, live_server, settings):
     settings.DEBUG = True
     call_command("load_demo_data", password=DEMO_PASSWORD, verbosity=0)
     settings.DEBUG = False
