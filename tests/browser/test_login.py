@@ -21,4 +21,5 @@ def test_wrong_password_gets_a_french_message(page, demo_site):
     page.get_by_label("Nom d’utilisateur").fill("demo-coordinateur")
     page.get_by_label("Mot de passe").fill("pas le bon")
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_text("Saisissez un nom d’utilisateur et un mot de passe valides")).to_be_visible()
+    message = page.get_by_text("Saisissez un nom d’utilisateur et un mot de passe valides")
+    expect(message).to_be_visible()
