@@ -13,5 +13,6 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("sante/", account_views.health, name="health"),
+    path("resultats/", include("scoring.urls")),
     path("admin/", admin.site.urls),
 ]
