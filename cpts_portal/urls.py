@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views as account_views
 
@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("sante/", account_views.health, name="health"),
+    path("questionnaire/", include("questionnaire.urls")),
     path("resultats/", include("scoring.urls")),
     path("admin/", admin.site.urls),
 ]
