@@ -28,6 +28,13 @@ def cpts_visible_to(user: User) -> QuerySet[Cpts]:
     return cpts.none()
 
 
+def cpts_coordinated_by(user: User) -> QuerySet[Cpts]:
+    """The CPTS whose questionnaire this user fills in."""
+    if not user.is_authenticated or user.role != User.Role.COORDINATOR:
+        return Cpts.objects.none()
+    return cpts_visible_to(user)
+
+
 def responses_visible_to(user: User) -> QuerySet[Response]:
     return Response.objects.filter(cpts__in=cpts_visible_to(user)).select_related(
         "campaign", "cpts__department__region"
@@ -36,9 +43,9 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
 
 def responses_editable_by(user: User) -> QuerySet[Response]:
     """Only a CPTS's own coordinators fill in its questionnaire, and only while it is a draft."""
-    if not user.is_authenticated or user.role != User.Role.COORDINATOR:
-        return Response.objects.none()
-    return responses_visible_to(user).filter(status=Response.Status.DRAFT)
+    return Response.objects.filter(
+        cpts__in=cpts_coordinated_by(user), status=Response.Status.DRAFT
+    ).select_related("campaign__questionnaire", "cpts__department__region")
 
 
 def can_manage_campaigns(user: User) -> bool:

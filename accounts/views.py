@@ -1,14 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.models import User
 from accounts.scoping import cpts_visible_to
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.role == User.Role.COORDINATOR:
+        return redirect("questionnaire:my_cpts")
     cpts = cpts_visible_to(request.user)
     return render(
         request,

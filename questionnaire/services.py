@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.models import User
 from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_definition
 from questionnaire.models import (
+    Answer,
+    Campaign,
     Dimension,
     Option,
     Question,
@@ -14,6 +19,8 @@ from questionnaire.models import (
     Response,
     SubDimension,
 )
+from questionnaire.rules import AnswerInvalid, clean_answer
+from territories.models import Cpts
 
 
 class QuestionnaireFrozen(Exception):
@@ -116,3 +123,128 @@ def _option(question: Question, kind: str, position: int, data: dict) -> Option:
         requires_text=bool(data.get("other")),
         added=bool(data.get("added")),
     )
+
+
+# --- Responses and answers -------------------------------------------------------------
+
+
+class ResponseNotEditable(Exception):
+    """The response is submitted or its campaign is closed; the message is for the user."""
+
+
+class ResponseIncomplete(Exception):
+    def __init__(self, missing: int):
+        self.missing = missing
+        super().__init__(
+            f"Il reste {missing} question(s) sans réponse : complétez-les avant de soumettre."
+        )
+
+
+class AnswerConflict(Exception):
+    """Someone saved this answer since the page was loaded; nothing was written."""
+
+    def __init__(self, current: Answer | None):
+        self.current = current
+        super().__init__("Cette réponse a été modifiée par quelqu'un d'autre entre-temps.")
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None or value == "" or value == [] or value == {}:
+        return True
+    return isinstance(value, dict) and not any(value.values())
+
+
+def _lock_editable(response: Response) -> Response:
+    """Lock the response row: saves of one response are serialised, never interleaved."""
+    locked = Response.objects.select_for_update().select_related("campaign").get(pk=response.pk)
+    if locked.status != Response.Status.DRAFT:
+        raise ResponseNotEditable("Cette réponse a été soumise : elle n'est plus modifiable.")
+    if not locked.campaign.is_open():
+        raise ResponseNotEditable("La campagne est close : les réponses ne sont plus modifiables.")
+    return locked
+
+
+def response_start(*, cpts: Cpts, campaign: Campaign, user: User) -> Response:
+    if not campaign.is_open():
+        raise ResponseNotEditable("Cette campagne n'est pas ouverte.")
+    response, _ = Response.objects.get_or_create(cpts=cpts, campaign=campaign)
+    return response
+
+
+@transaction.atomic
+def answer_save(
+    *,
+    response: Response,
+    question: Question,
+    value: Any,
+    other_text: str,
+    expected_revision: int,
+    user: User,
+) -> Answer | None:
+    """Validate and store one answer; an empty value removes it. Returns the stored answer.
+
+    Optimistic concurrency: `expected_revision` is the revision the user's page showed
+    (0 for no answer). If it changed since, AnswerConflict is raised and nothing is written,
+    unless the new value equals the stored one (nothing would be lost).
+    """
+    _lock_editable(response)
+    if question.version_id != response.campaign.questionnaire_id:
+        raise AnswerInvalid("Cette question n'appartient pas à ce questionnaire.")
+    current = Answer.objects.filter(response=response, question=question).first()
+    current_revision = current.revision if current else 0
+
+    if _is_empty(value):
+        if current is None:
+            return None
+        if expected_revision != current_revision:
+            raise AnswerConflict(current)
+        current._history_user = user
+        current.delete()
+        return None
+
+    cleaned, other = clean_answer(question, value, other_text)
+    if current is not None and (current.value, current.other_text) == (cleaned, other):
+        return current
+    if expected_revision != current_revision:
+        raise AnswerConflict(current)
+    if current is None:
+        answer = Answer(response=response, question=question, revision=1)
+    else:
+        answer = current
+        answer.revision += 1
+    answer.value, answer.other_text, answer.updated_by = cleaned, other, user
+    answer._history_user = user
+    answer.save()
+    return answer
+
+
+@transaction.atomic
+def response_submit(*, response: Response, user: User) -> Response:
+    from questionnaire.selectors import response_state
+
+    locked = _lock_editable(response)
+    missing = len(response_state(locked).missing)
+    if missing:
+        raise ResponseIncomplete(missing)
+    locked.status = Response.Status.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = user
+    locked._history_user = user
+    locked._change_reason = "Soumission"
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def response_reopen(*, response: Response, user: User, reason: str) -> Response:
+    """FCPTS reopens a submitted response; the reason is kept in the response's history."""
+    locked = Response.objects.select_for_update().get(pk=response.pk)
+    if locked.status != Response.Status.SUBMITTED:
+        raise ResponseNotEditable("Seule une réponse soumise peut être rouverte.")
+    locked.status = Response.Status.DRAFT
+    locked.submitted_at = None
+    locked.submitted_by = None
+    locked._history_user = user
+    locked._change_reason = f"Réouverture : {reason}"[:100]
+    locked.save()
+    return locked

@@ -1,0 +1,152 @@
+"""Reads for the questionnaire pages: structure, answers, progress, the coordinator's overview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scoping import cpts_visible_to, responses_visible_to
+from questionnaire import rules
+from questionnaire.models import (
+    Answer,
+    Campaign,
+    Option,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    SubDimension,
+)
+from territories.models import Cpts
+
+
+@dataclass
+class Section:
+    subdimension: SubDimension
+    questions: list[Question]
+    applicable: int = 0
+    answered: int = 0
+
+    @property
+    def code(self) -> str:
+        return self.subdimension.code
+
+    @property
+    def complete(self) -> bool:
+        return self.answered == self.applicable
+
+
+@dataclass
+class ResponseState:
+    """Everything the questionnaire pages show about one response, computed in a few queries."""
+
+    response: Response
+    sections: list[Section]
+    answers: dict[int, Answer]
+    applicable_ids: set[int] = field(default_factory=set)
+
+    @property
+    def values(self) -> dict[int, Any]:
+        return {qid: answer.value for qid, answer in self.answers.items()}
+
+    @property
+    def applicable(self) -> int:
+        return len(self.applicable_ids)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for qid in self.applicable_ids if qid in self.answers)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.applicable) if self.applicable else 0
+
+    @property
+    def missing(self) -> list[tuple[Section, Question]]:
+        return [
+            (section, question)
+            for section in self.sections
+            for question in section.questions
+            if question.id in self.applicable_ids and question.id not in self.answers
+        ]
+
+    def section(self, code: str) -> Section | None:
+        return next((s for s in self.sections if s.code == code), None)
+
+    def neighbours(self, section: Section) -> tuple[Section | None, Section | None]:
+        index = self.sections.index(section)
+        previous = self.sections[index - 1] if index > 0 else None
+        following = self.sections[index + 1] if index + 1 < len(self.sections) else None
+        return previous, following
+
+
+def questions_of(version: QuestionnaireVersion) -> list[Question]:
+    return list(
+        version.questions.select_related("subdimension__dimension", "condition_question")
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("kind", "position")))
+        .order_by("number")
+    )
+
+
+def response_state(response: Response) -> ResponseState:
+    questions = questions_of(response.campaign.questionnaire)
+    answers = {
+        a.question_id: a
+        for a in Answer.objects.filter(response=response).select_related("updated_by")
+    }
+    values = {qid: a.value for qid, a in answers.items()}
+    sections: dict[int, Section] = {}
+    applicable_ids: set[int] = set()
+    for question in questions:
+        section = sections.setdefault(question.subdimension_id, Section(question.subdimension, []))
+        section.questions.append(question)
+        if rules.is_applicable(question, values):
+            applicable_ids.add(question.id)
+            section.applicable += 1
+            section.answered += question.id in answers
+    return ResponseState(response, list(sections.values()), answers, applicable_ids)
+
+
+@dataclass
+class CampaignEntry:
+    campaign: Campaign
+    response: Response | None
+    state: ResponseState | None
+
+    @property
+    def status(self) -> str:
+        if self.response is None:
+            return "not_started"
+        return self.response.status
+
+
+def coordinator_overview(user: User) -> list[tuple[Cpts, list[CampaignEntry], list[Response]]]:
+    """Per CPTS of the user: open campaigns with their state, and past submitted responses."""
+    today = timezone.localdate()
+    open_campaigns = list(
+        Campaign.objects.filter(opens_on__lte=today, closes_on__gte=today).select_related(
+            "questionnaire"
+        )
+    )
+    responses = {
+        (r.cpts_id, r.campaign_id): r
+        for r in responses_visible_to(user).filter(campaign__in=open_campaigns)
+    }
+    past = list(
+        responses_visible_to(user)
+        .filter(status=Response.Status.SUBMITTED)
+        .exclude(campaign__in=open_campaigns)
+        .order_by("-campaign__year")
+    )
+    overview = []
+    for cpts in cpts_visible_to(user).order_by("name"):
+        entries = []
+        for campaign in open_campaigns:
+            response = responses.get((cpts.id, campaign.id))
+            state = response_state(response) if response else None
+            entries.append(CampaignEntry(campaign, response, state))
+        overview.append((cpts, entries, [r for r in past if r.cpts_id == cpts.id]))
+    return overview

@@ -1,0 +1,270 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.scoping import (
+    can_manage_campaigns,
+    cpts_coordinated_by,
+    get_response_for_user,
+    responses_editable_by,
+)
+from questionnaire import selectors, services
+from questionnaire.display import answer_label
+from questionnaire.forms import read_answer, read_revision
+from questionnaire.models import Answer, Campaign, Question, Response
+from questionnaire.presenters import section_fields
+from questionnaire.rules import AnswerInvalid
+
+
+@login_required
+@require_GET
+def my_cpts(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "questionnaire/my_cpts.html",
+        {"overview": selectors.coordinator_overview(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpResponse:
+    cpts = get_object_or_404(cpts_coordinated_by(request.user), pk=cpts_pk)
+    campaign = get_object_or_404(Campaign, slug=campaign_slug)
+    try:
+        response = services.response_start(cpts=cpts, campaign=campaign, user=request.user)
+    except services.ResponseNotEditable as error:
+        messages.error(request, str(error))
+        return redirect("questionnaire:my_cpts")
+    state = selectors.response_state(response)
+    first_open = next((s for s in state.sections if not s.complete), state.sections[0])
+    return redirect("questionnaire:section", pk=response.pk, code=first_open.code)
+
+
+@login_required
+def section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    response = get_response_for_user(request.user, pk, write=True)
+    state = selectors.response_state(response)
+    current = state.section(code)
+    if current is None:
+        raise Http404
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        errors = _save_section(request, response, current, state)
+        if not errors:
+            previous, following = state.neighbours(current)
+            if "precedent" in request.POST and previous:
+                return redirect("questionnaire:section", pk=pk, code=previous.code)
+            if following and "suivant" in request.POST:
+                return redirect("questionnaire:section", pk=pk, code=following.code)
+            return redirect("questionnaire:review", pk=pk)
+        state = selectors.response_state(response)
+        current = state.section(code)
+    previous, following = state.neighbours(current)
+    return render(
+        request,
+        "questionnaire/section.html",
+        {
+            "response": response,
+            "state": state,
+            "section": current,
+            "previous": previous,
+            "following": following,
+            "fields": section_fields(current, state, request.POST if errors else None, errors),
+            "error_count": len(errors),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _save_section(request, response, current, state) -> dict[int, str]:
+    """Save every question of the section; valid answers are kept even if others fail."""
+    errors: dict[int, str] = {}
+    for question in current.questions:
+        value, other = read_answer(question, request.POST)
+        try:
+            services.answer_save(
+                response=response,
+                question=question,
+                value=value,
+                other_text=other,
+                expected_revision=read_revision(question, request.POST),
+                user=request.user,
+            )
+        except (AnswerInvalid, services.AnswerConflict) as error:
+            errors[question.id] = str(error)
+        except services.ResponseNotEditable as error:
+            messages.error(request, str(error))
+            break
+    return errors
+
+
+@login_required
+@require_POST
+def autosave(request: HttpRequest, pk: int) -> JsonResponse:
+    response = responses_editable_by(request.user).filter(pk=pk).first()
+    if response is None:
+        return JsonResponse(
+            {"status": "locked", "error": "Cette réponse n'est pas modifiable."}, status=404
+        )
+    question_id = request.POST.get("question", "")
+    question = Question.objects.filter(
+        pk=int(question_id) if question_id.isdigit() else 0,
+        version_id=response.campaign.questionnaire_id,
+    ).first()
+    if question is None:
+        return JsonResponse({"status": "invalid", "error": "Question inconnue."}, status=400)
+    value, other = read_answer(question, request.POST)
+    try:
+        answer = services.answer_save(
+            response=response,
+            question=question,
+            value=value,
+            other_text=other,
+            expected_revision=read_revision(question, request.POST),
+            user=request.user,
+        )
+    except AnswerInvalid as error:
+        return JsonResponse({"status": "invalid", "error": str(error)}, status=400)
+    except services.ResponseNotEditable as error:
+        return JsonResponse({"status": "locked", "error": str(error)}, status=409)
+    except services.AnswerConflict as conflict:
+        return JsonResponse(_conflict_payload(question, conflict.current), status=409)
+    state = selectors.response_state(response)
+    return JsonResponse(
+        {
+            "status": "saved",
+            "revision": answer.revision if answer else 0,
+            "answered": state.answered,
+            "applicable": state.applicable,
+            "percent": state.percent,
+        }
+    )
+
+
+def _conflict_payload(question: Question, current: Answer | None) -> dict:
+    if current is None:
+        who, when, label = "un autre membre", "", "aucune réponse (effacée)"
+    else:
+        who = (
+            current.updated_by.get_full_name() or current.updated_by.username
+            if current.updated_by
+            else "un autre membre"
+        )
+        when = formats.date_format(current.updated_at.astimezone(), "j F Y à H:i")
+        label = answer_label(question, current.value, current.other_text)
+    return {
+        "status": "conflict",
+        "error": (
+            f"Cette réponse a été modifiée par {who}{' le ' + when if when else ''} : "
+            f"« {label} ». Votre saisie n'a pas été enregistrée ; vérifiez puis modifiez "
+            "si besoin."
+        ),
+        "revision": current.revision if current else 0,
+        "value": current.value if current else None,
+        "other_text": current.other_text if current else "",
+    }
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_response_for_user(request.user, pk)
+    state = selectors.response_state(response)
+    editable = responses_editable_by(request.user).filter(pk=pk).exists()
+    dimensions: dict = {}
+    for current in state.sections:
+        rows = [
+            (
+                question,
+                question.id in state.applicable_ids,
+                answer_label(
+                    question,
+                    state.answers[question.id].value,
+                    state.answers[question.id].other_text,
+                )
+                if question.id in state.answers
+                else None,
+            )
+            for question in current.questions
+        ]
+        dimensions.setdefault(current.subdimension.dimension, []).append((current, rows))
+    return render(
+        request,
+        "questionnaire/review.html",
+        {
+            "response": response,
+            "state": state,
+            "dimensions": dimensions,
+            "editable": editable,
+            "can_manage": can_manage_campaigns(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_response_for_user(request.user, pk, write=True)
+    try:
+        services.response_submit(response=response, user=request.user)
+    except (services.ResponseIncomplete, services.ResponseNotEditable) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Merci ! Votre questionnaire a été soumis.")
+    return redirect("questionnaire:review", pk=pk)
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can_manage_campaigns(request.user):
+        raise Http404
+    response = get_response_for_user(request.user, pk)
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Indiquez le motif de la réouverture.")
+        return redirect("questionnaire:review", pk=pk)
+    try:
+        services.response_reopen(response=response, user=request.user, reason=reason)
+    except services.ResponseNotEditable as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "La réponse a été rouverte ; la réouverture est enregistrée.")
+    return redirect("questionnaire:review", pk=pk)
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can_manage_campaigns(request.user):
+        raise Http404
+    response = get_response_for_user(request.user, pk)
+    questions = {q.id: q for q in selectors.questions_of(response.campaign.questionnaire)}
+    answer_changes = [
+        (
+            record,
+            questions[record.question_id],
+            answer_label(questions[record.question_id], record.value, record.other_text),
+        )
+        for record in Answer.history.filter(response_id=pk)
+        .select_related("history_user")
+        .order_by("-history_date")
+    ]
+    status_changes = (
+        Response.history.filter(id=pk).select_related("history_user").order_by("-history_date")
+    )
+    return render(
+        request,
+        "questionnaire/history.html",
+        {
+            "response": response,
+            "answer_changes": answer_changes,
+            "status_changes": status_changes,
+            "review_url": reverse("questionnaire:review", args=[pk]),
+        },
+    )
