@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from
 # such a thread unless told otherwise. Only browser test sessions load this file.
@@ -58,6 +59,6 @@ def login(page, demo_site):
         page.get_by_label("Nom d’utilisateur").fill(username)
         page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
-        page.wait_for_url(f"{demo_site.url}/")
+        expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
     return log_in
