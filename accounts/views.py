@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from accounts.scoping import cpts_visible_to
+from accounts.scoping import cpts_visible_to, responses_visible_to
+from questionnaire.models import Campaign
 
 
 @login_required
@@ -13,10 +14,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.role == User.Role.COORDINATOR:
         return redirect("questionnaire:my_cpts")
     cpts = cpts_visible_to(request.user)
+    campaign = Campaign.objects.order_by("-year").first()
+    responses = (
+        responses_visible_to(request.user).filter(campaign=campaign).order_by("cpts__name")
+        if campaign
+        else []
+    )
     return render(
         request,
         "accounts/home.html",
-        {"cpts_list": cpts[:50], "cpts_count": cpts.count()},
+        {"cpts_count": cpts.count(), "campaign": campaign, "responses": responses},
     )
 
 
