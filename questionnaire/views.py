@@ -147,14 +147,10 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _conflict_payload(question: Question, current: Answer | None) -> dict:
-    if current is None:
-        who, when, label = "un autre membre", "", "aucune réponse (effacée)"
-    else:
-        who = (
-            current.updated_by.get_full_name() or current.updated_by.username
-            if current.updated_by
-            else "un autre membre"
-        )
+    who, when, label = "un autre membre", "", "aucune réponse (effacée)"
+    if current is not None:
+        if current.updated_by is not None:
+            who = current.updated_by.get_full_name() or current.updated_by.username
         when = formats.date_format(current.updated_at.astimezone(), "j F Y à H:i")
         label = answer_label(question, current.value, current.other_text)
     return {
