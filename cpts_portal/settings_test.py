@@ -13,3 +13,18 @@ from cpts_portal.settings import *  # noqa: E402, F403
 
 # Hashing demo and test passwords with PBKDF2 would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Celery runs tasks in-process in tests. tests/test_scoring_worker.py turns this off and starts
+# a real worker, so the broker is Redis even when REDIS_URL is unset (plain `pytest` locally).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"  # noqa: F405
+
+# That worker is another process: it can only see a SQLite test database kept in a file
+# (pytest-django's default is in memory), one per test run so that runs never share it.
+# PostgreSQL test databases are visible as they are.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _artifacts = BASE_DIR / "test-artifacts"  # noqa: F405
+    _artifacts.mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(_artifacts / f"test-db-{os.getpid()}.sqlite3")
+    }

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import Membership, User
 from questionnaire import rules
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+from scoring.services import grid_load, score_all_submitted
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 from territories.reference import ensure_reference_territories
 from territories.services import cpts_import_csv
@@ -80,6 +81,7 @@ def demo_data_load(*, version: QuestionnaireVersion, password: str = DEMO_PASSWO
     )
     today = timezone.localdate()
     created_responses = 0
+    grid = grid_load().grid
     for spec in demo_campaigns(today):
         campaign, _ = Campaign.objects.update_or_create(
             slug=f"campagne-{spec.year}",
@@ -93,6 +95,7 @@ def demo_data_load(*, version: QuestionnaireVersion, password: str = DEMO_PASSWO
         )
         for cpts in cpts_list:
             created_responses += _ensure_response(campaign, spec, cpts, questions)
+    score_all_submitted(grid=grid)
     return {"cpts": len(cpts_list), "responses_created": created_responses}
 
 

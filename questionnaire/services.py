@@ -20,6 +20,7 @@ from questionnaire.models import (
     SubDimension,
 )
 from questionnaire.rules import AnswerInvalid, clean_answer
+from scoring.tasks import score_response
 from territories.models import Cpts
 
 
@@ -232,6 +233,7 @@ def response_submit(*, response: Response, user: User) -> Response:
     locked._history_user = user
     locked._change_reason = "Soumission"
     locked.save()
+    transaction.on_commit(lambda: score_response.delay(locked.pk))
     return locked
 
 

@@ -1,0 +1,147 @@
+from decimal import Decimal
+from functools import cached_property
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from questionnaire.models import (
+    ConstraintType,
+    Dimension,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    SubDimension,
+)
+from scoring.grid import GridSpec
+
+
+class ScoringGrid(models.Model):
+    """One published version of the scoring grid, loaded from `scoring/grids/`.
+
+    A version with stored scores is frozen: a change is a new file and a new version.
+    """
+
+    code = models.SlugField(_("version"), max_length=50, unique=True)
+    questionnaire = models.ForeignKey(
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="scoring_grids",
+        verbose_name=_("version du questionnaire"),
+    )
+    title = models.CharField(_("titre"), max_length=200)
+    checksum = models.CharField(_("empreinte du fichier"), max_length=64)
+    definition = models.JSONField(_("grille chargée"))
+    loaded_at = models.DateTimeField(_("chargée le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-loaded_at", "-id"]
+        verbose_name = _("grille de score")
+        verbose_name_plural = _("grilles de score")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @cached_property
+    def spec(self) -> GridSpec:
+        return GridSpec.from_data(self.definition, self.questionnaire.definition)
+
+    @cached_property
+    def level_labels(self) -> dict[str, str]:
+        return {level["code"]: level["label"] for level in self.definition["levels"]}
+
+
+class ResponseScore(models.Model):
+    """The scores of one submitted response under one grid version."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="scores")
+    grid = models.ForeignKey(ScoringGrid, on_delete=models.PROTECT, related_name="scores")
+    index = models.DecimalField(_("indice global"), max_digits=5, decimal_places=2, null=True)
+    level = models.SlugField(_("niveau"), max_length=50, blank=True)
+    computed_at = models.DateTimeField(_("calculé le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["response", "grid"]
+        verbose_name = _("score d'une réponse")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "grid"], name="score_one_per_grid"),
+            models.CheckConstraint(
+                condition=models.Q(index__isnull=True) | models.Q(index__gte=0, index__lte=100),
+                name="score_index_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} – {self.grid}"
+
+    @property
+    def level_label(self) -> str:
+        return self.grid.level_labels.get(self.level, "")
+
+
+class QuestionScore(models.Model):
+    class Status(models.TextChoices):
+        SCORED = "scored", _("Comptée")
+        UNANSWERED = "unanswered", _("Sans réponse (0 point)")
+        NOT_APPLICABLE = "not_applicable", _("Non applicable (hors calcul)")
+
+    score = models.ForeignKey(ResponseScore, on_delete=models.CASCADE, related_name="questions")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    points = models.DecimalField(_("points"), max_digits=10, decimal_places=4, null=True)
+    max_points = models.DecimalField(_("points maximum"), max_digits=10, decimal_places=4)
+    weight = models.DecimalField(_("poids"), max_digits=8, decimal_places=4)
+
+    class Meta:
+        ordering = ["score", "question__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["score", "question"], name="question_score_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} – {self.question}"
+
+    @property
+    def earned(self) -> Decimal:
+        if self.points is None:
+            return Decimal(0)
+        return self.weight * self.points / self.max_points
+
+
+class AreaScore(models.Model):
+    """A sub-dimension, a matrix cell (dimension × constraint type) or a dimension.
+
+    `value` is 100 × earned / possible, or NULL when no scored question applies: "not assessed".
+    """
+
+    class Kind(models.TextChoices):
+        SUBDIMENSION = "subdimension", _("Sous-dimension")
+        CELL = "cell", _("Case de la matrice")
+        DIMENSION = "dimension", _("Dimension")
+
+    score = models.ForeignKey(ResponseScore, on_delete=models.CASCADE, related_name="areas")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    constraint = models.CharField(max_length=20, choices=ConstraintType.choices, blank=True)
+    subdimension = models.ForeignKey(
+        SubDimension, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    earned = models.DecimalField(max_digits=12, decimal_places=4)
+    possible = models.DecimalField(max_digits=12, decimal_places=4)
+    value = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True)
+
+    class Meta:
+        ordering = ["score", "kind", "dimension__position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=True) | models.Q(value__gte=0, value__lte=100),
+                name="area_value_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} – {self.kind}"
+
+    @property
+    def assessed(self) -> bool:
+        return self.value is not None

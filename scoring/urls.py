@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from scoring import views
 
 app_name = "scoring"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("reponses/<int:pk>/", views.results, name="results"),
+    path("reponses/<int:pk>/explication/", views.explanation, name="explanation"),
+]

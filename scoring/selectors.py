@@ -1,0 +1,448 @@
+"""Reads for scoring: which grid applies, which responses to score, and the results pages.
+
+Views hand these selectors a response they obtained through `accounts.scoping`; the only read
+that crosses a user's scope is the peer median, an aggregate shown from PEER_MINIMUM other CPTS
+so that no single CPTS can be read from it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+from accounts.scoping import responses_visible_to
+from questionnaire import rules
+from questionnaire.display import answer_label
+from questionnaire.models import (
+    Answer,
+    ConstraintType,
+    Dimension,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    SubDimension,
+)
+from scoring.arithmetic import to_decimal
+from scoring.grid import Level, QuestionRule
+from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
+
+# The issue's disclosure rule: a peer median needs at least this many other CPTS.
+PEER_MINIMUM = 5
+
+
+# --- Grids and the responses they score ----------------------------------------------------
+
+
+def latest_grid(questionnaire: QuestionnaireVersion) -> ScoringGrid | None:
+    """The grid version scored on submission and shown by default: the last one loaded."""
+    return ScoringGrid.objects.filter(questionnaire=questionnaire).first()
+
+
+def grid_for(questionnaire: QuestionnaireVersion, code: str | None = None) -> ScoringGrid | None:
+    if code:
+        return ScoringGrid.objects.filter(questionnaire=questionnaire, code=code).first()
+    return latest_grid(questionnaire)
+
+
+def grids_with_scores(response: Response) -> QuerySet[ScoringGrid]:
+    return ScoringGrid.objects.filter(scores__response=response)
+
+
+def response_ids_to_score(grid: ScoringGrid) -> list[int]:
+    """Submitted responses of the grid's questionnaire, and any response already scored by it
+    (a reopened response loses its scores when rescored)."""
+    return list(
+        Response.objects.filter(
+            Q(campaign__questionnaire=grid.questionnaire_id, status=Response.Status.SUBMITTED)
+            | Q(scores__grid=grid)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def scoring_questions(questionnaire: QuestionnaireVersion) -> list[Question]:
+    return list(
+        questionnaire.questions.select_related("subdimension__dimension").prefetch_related(
+            "options"
+        )
+    )
+
+
+def stored_score(response: Response, grid: ScoringGrid) -> ResponseScore | None:
+    return (
+        ResponseScore.objects.filter(response=response, grid=grid)
+        .select_related("grid__questionnaire")
+        .prefetch_related(
+            Prefetch(
+                "areas",
+                AreaScore.objects.select_related("dimension", "subdimension__dimension"),
+            ),
+            Prefetch(
+                "questions",
+                QuestionScore.objects.select_related("question").prefetch_related(
+                    "question__options"
+                ),
+            ),
+        )
+        .first()
+    )
+
+
+# --- Results page ----------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    dimension: Dimension
+    constraint: str
+    constraint_label: str
+    value: Decimal | None
+    median: Decimal | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"case-{self.dimension.code}-{self.constraint}"
+
+
+@dataclass
+class MatrixRow:
+    dimension: Dimension
+    cells: list[Cell]
+    value: Decimal | None
+    median: Decimal | None = None
+
+
+@dataclass
+class SubdimensionPoint:
+    subdimension: SubDimension
+    value: Decimal | None
+    median: Decimal | None = None
+
+
+@dataclass
+class HistoryPoint:
+    response: Response
+    index: Decimal | None
+    level_label: str
+    dimensions: dict[str, Decimal | None]  # by dimension code, in the questionnaire's order
+
+    @property
+    def dimension_values(self) -> list[Decimal | None]:
+        return list(self.dimensions.values())
+
+
+@dataclass
+class Peers:
+    count: int
+    index: Decimal | None = None
+    areas: dict[tuple, Decimal] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> bool:
+        return self.count >= PEER_MINIMUM
+
+
+@dataclass
+class Results:
+    score: ResponseScore
+    constraints: list[tuple[str, str]]
+    matrix: list[MatrixRow]
+    subdimensions: list[SubdimensionPoint]
+    peers: Peers
+    history: list[HistoryPoint]
+
+
+def results_for(*, user: User, response: Response, grid: ScoringGrid) -> Results | None:
+    score = stored_score(response, grid)
+    if score is None:
+        return None
+    peers = peer_medians(response=response, grid=grid)
+    areas = _areas_by_key(score)
+    constraints = list(ConstraintType.choices)
+    dimensions = list(Dimension.objects.filter(version=grid.questionnaire_id))
+    matrix = []
+    for dimension in dimensions:
+        cells = [
+            Cell(
+                dimension=dimension,
+                constraint=code,
+                constraint_label=str(label),
+                value=areas[_cell_key(dimension.code, code)].value,
+                median=peers.areas.get(_cell_key(dimension.code, code)),
+            )
+            for code, label in constraints
+        ]
+        key = _dimension_key(dimension.code)
+        matrix.append(MatrixRow(dimension, cells, areas[key].value, peers.areas.get(key)))
+    subdimensions = [
+        SubdimensionPoint(
+            area.subdimension,
+            area.value,
+            peers.areas.get(_subdimension_key(area.subdimension.code)),
+        )
+        for area in sorted(
+            (a for a in score.areas.all() if a.kind == AreaScore.Kind.SUBDIMENSION),
+            key=lambda a: (a.dimension.position, a.subdimension.position),
+        )
+    ]
+    return Results(
+        score=score,
+        constraints=constraints,
+        matrix=matrix,
+        subdimensions=subdimensions,
+        peers=peers,
+        history=score_history(user=user, response=response, grid=grid),
+    )
+
+
+def peer_medians(*, response: Response, grid: ScoringGrid) -> Peers:
+    """Medians over the other CPTS that submitted the same campaign, scored by the same grid."""
+    peers = ResponseScore.objects.filter(
+        grid=grid,
+        response__campaign_id=response.campaign_id,
+        response__status=Response.Status.SUBMITTED,
+    ).exclude(response__cpts_id=response.cpts_id)
+    count = peers.count()
+    if count < PEER_MINIMUM:
+        return Peers(count=count)
+    values: dict[tuple, list[Decimal]] = defaultdict(list)
+    rows = AreaScore.objects.filter(score__in=peers, value__isnull=False).values_list(
+        "kind", "dimension__code", "constraint", "subdimension__code", "value"
+    )
+    for kind, dimension, constraint, subdimension, value in rows:
+        values[_key(kind, dimension, constraint, subdimension)].append(value)
+    indexes = [v for v in peers.values_list("index", flat=True) if v is not None]
+    return Peers(
+        count=count,
+        index=_median(indexes),
+        areas={key: _median(found) for key, found in values.items()},
+    )
+
+
+def score_history(*, user: User, response: Response, grid: ScoringGrid) -> list[HistoryPoint]:
+    """The CPTS's submitted responses scored by this grid, oldest campaign first."""
+    scores = (
+        ResponseScore.objects.filter(
+            grid=grid,
+            response__in=responses_visible_to(user).filter(
+                cpts_id=response.cpts_id, status=Response.Status.SUBMITTED
+            ),
+        )
+        .select_related("response__campaign", "grid__questionnaire")
+        .prefetch_related(
+            Prefetch(
+                "areas",
+                AreaScore.objects.filter(kind=AreaScore.Kind.DIMENSION).select_related("dimension"),
+                to_attr="dimension_areas",
+            )
+        )
+        .order_by("response__campaign__year", "response__campaign__opens_on")
+    )
+    return [
+        HistoryPoint(
+            response=score.response,
+            index=score.index,
+            level_label=score.level_label,
+            dimensions={
+                a.dimension.code: a.value
+                for a in sorted(score.dimension_areas, key=lambda a: a.dimension.position)
+            },
+        )
+        for score in scores
+    ]
+
+
+# --- Explanation page ----------------------------------------------------------------------
+
+
+@dataclass
+class ExplainedQuestion:
+    question: Question
+    rule: QuestionRule
+    stored: QuestionScore
+    answer_text: str
+    scale: list[tuple[str, Decimal]]  # every option with its points, for option rules
+
+
+@dataclass
+class ExplainedSubdimension:
+    area: AreaScore
+    questions: list[ExplainedQuestion]
+
+
+@dataclass
+class ExplainedCell:
+    area: AreaScore
+    constraint_label: str
+    subdimensions: list[ExplainedSubdimension]
+    has_scored_questions: bool
+
+    @property
+    def anchor(self) -> str:
+        return f"case-{self.area.dimension.code}-{self.area.constraint}"
+
+
+@dataclass
+class ExplainedDimension:
+    area: AreaScore
+    weight: Decimal
+    cells: list[ExplainedCell]
+
+    @property
+    def weighted(self) -> Decimal | None:
+        return self.weight * self.area.value if self.area.value is not None else None
+
+
+@dataclass
+class Explanation:
+    score: ResponseScore
+    dimensions: list[ExplainedDimension]
+    excluded: list[tuple[Question, str, str]]  # question, reason, answer as text
+    weight_total: Decimal
+    levels: list[tuple[Level, Decimal]]
+
+    @property
+    def weighted_total(self) -> Decimal:
+        return sum((d.weighted for d in self.dimensions if d.weighted is not None), Decimal(0))
+
+
+def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | None:
+    """Matrix cell → sub-dimensions → questions → answer → points, from the stored scores."""
+    score = stored_score(response, grid)
+    if score is None:
+        return None
+    spec = grid.spec
+    answers = {
+        a.question_id: a
+        for a in Answer.objects.filter(response=response).select_related("question")
+    }
+    stored_questions = {q.question.number: q for q in score.questions.all()}
+    areas = _areas_by_key(score)
+    by_subdimension: dict[str, list[ExplainedQuestion]] = defaultdict(list)
+    for number, rule in sorted(spec.rules.items()):
+        stored = stored_questions[number]
+        question = stored.question
+        labels = {o.code: o.label for o in rules.choices(question)}
+        by_subdimension[rule.subdimension].append(
+            ExplainedQuestion(
+                question=question,
+                rule=rule,
+                stored=stored,
+                answer_text=_answer_text(question, answers.get(question.pk)),
+                scale=[(labels[code], to_decimal(p, 4)) for code, p in rule.points.items()],
+            )
+        )
+    subdimensions = list(
+        SubDimension.objects.filter(dimension__version=grid.questionnaire_id).select_related(
+            "dimension"
+        )
+    )
+    dimensions = []
+    for dimension in Dimension.objects.filter(version=grid.questionnaire_id):
+        cells = []
+        for code, label in ConstraintType.choices:
+            subs = [s for s in subdimensions if s.dimension_id == dimension.pk]
+            explained = [
+                ExplainedSubdimension(areas[_subdimension_key(s.code)], by_subdimension[s.code])
+                for s in subs
+                if s.constraint == code
+            ]
+            cells.append(
+                ExplainedCell(
+                    area=areas[_cell_key(dimension.code, code)],
+                    constraint_label=str(label),
+                    subdimensions=explained,
+                    has_scored_questions=any(e.questions for e in explained),
+                )
+            )
+        dimensions.append(
+            ExplainedDimension(
+                area=areas[_dimension_key(dimension.code)],
+                weight=to_decimal(spec.dimension_weights[dimension.code], 4),
+                cells=cells,
+            )
+        )
+    questions = {q.number: q for q in grid.questionnaire.questions.prefetch_related("options")}
+    excluded = []
+    for number, reason in sorted(spec.excluded.items()):
+        question = questions[number]
+        excluded.append((question, reason, _answer_text(question, answers.get(question.pk))))
+    weight_total = sum((d.weight for d in dimensions if d.area.value is not None), Decimal(0))
+    levels = [(level, to_decimal(level.minimum, 2)) for level in spec.levels]
+    return Explanation(score, dimensions, excluded, weight_total, levels)
+
+
+def _answer_text(question: Question, answer: Answer | None) -> str:
+    if answer is None:
+        return ""
+    return answer_label(question, answer.value, answer.other_text)
+
+
+# --- Index of results --------------------------------------------------------------------
+
+
+def scored_responses_visible_to(user: User) -> list[tuple[Response, ResponseScore | None]]:
+    """Submitted responses the user may see, each with its score under the latest grid."""
+    latest: dict[int, int] = {}
+    for grid in ScoringGrid.objects.order_by("loaded_at", "id"):
+        latest[grid.questionnaire_id] = grid.pk
+    responses = (
+        responses_visible_to(user)
+        .filter(status=Response.Status.SUBMITTED)
+        .prefetch_related(Prefetch("scores", ResponseScore.objects.select_related("grid")))
+        .order_by("-campaign__year", "cpts__name")
+    )
+    rows = []
+    for response in responses:
+        grid_id = latest.get(response.campaign.questionnaire_id)
+        score = next((s for s in response.scores.all() if s.grid_id == grid_id), None)
+        rows.append((response, score))
+    return rows
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> tuple:
+    if kind == AreaScore.Kind.SUBDIMENSION:
+        return _subdimension_key(subdimension or "")
+    if kind == AreaScore.Kind.CELL:
+        return _cell_key(dimension, constraint)
+    return _dimension_key(dimension)
+
+
+def _subdimension_key(code: str) -> tuple:
+    return (AreaScore.Kind.SUBDIMENSION, code)
+
+
+def _cell_key(dimension: str, constraint: str) -> tuple:
+    return (AreaScore.Kind.CELL, dimension, constraint)
+
+
+def _dimension_key(dimension: str) -> tuple:
+    return (AreaScore.Kind.DIMENSION, dimension)
+
+
+def _areas_by_key(score: ResponseScore) -> dict[tuple, AreaScore]:
+    return {
+        _key(
+            a.kind,
+            a.dimension.code,
+            a.constraint,
+            a.subdimension.code if a.subdimension else None,
+        ): a
+        for a in score.areas.all()
+    }
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    if not values:
+        return None
+    return Decimal(statistics.median(values)).quantize(Decimal("0.01"))
