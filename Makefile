@@ -19,6 +19,7 @@ run: export DJANGO_DEBUG ?= true
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_questionnaire questionnaire/definitions/miller-2022.yaml
+	$(PY) manage.py load_scoring_grid scoring/grids/miller-2022-v1.yaml
 	$(PY) manage.py load_demo_data
 	@echo "Portail : http://$(HOST)/"
 	$(PY) manage.py runserver $(HOST)

@@ -41,10 +41,11 @@ def test_compose_commands_refer_to_real_modules_and_commands():
     wsgi_module, app_name = ["cpts_portal.wsgi", "application"]
     assert "cpts_portal.wsgi:application" in web
     assert hasattr(importlib.import_module(wsgi_module), app_name)
-    for command in ("migrate", "load_questionnaire"):
+    for command in ("migrate", "load_questionnaire", "load_scoring_grid"):
         assert f"manage.py {command}" in web
         assert command in get_commands()
     assert (ROOT / "questionnaire/definitions/miller-2022.yaml").exists()
+    assert (ROOT / "scoring/grids/miller-2022-v1.yaml").exists()
     for name, verb in (("worker", "worker"), ("beat", "beat")):
         words = command_words(services[name])
         assert words[:3] == ["celery", "-A", "cpts_portal"] and words[3] == verb
