@@ -249,4 +249,6 @@ def response_reopen(*, response: Response, user: User, reason: str) -> Response:
     locked._history_user = user
     locked._change_reason = f"Réouverture : {reason}"[:100]
     locked.save()
+    # Scoring a draft removes its scores: a reopened response shows none until resubmitted.
+    transaction.on_commit(lambda: score_response.delay(locked.pk))
     return locked

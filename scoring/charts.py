@@ -75,10 +75,12 @@ def matrix_figure(matrix: list[MatrixRow], constraints: list[tuple[str, str]]) -
 
 def radar_figure(points: list[SubdimensionPoint], *, with_median: bool) -> dict[str, Any]:
     assessed = [p for p in points if p.value is not None]
+    # The first point is repeated at the end to close each polygon.
     theta = ["<br>".join(textwrap.wrap(p.subdimension.label, 22)) for p in assessed]
+    values = [_float(p.value) for p in assessed]
     traces = [
         go.Scatterpolar(
-            r=[_float(p.value) for p in assessed] + [_float(assessed[0].value)],
+            r=values + values[:1],
             theta=theta + theta[:1],
             name=_("Votre CPTS"),
             fill="toself",

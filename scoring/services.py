@@ -154,8 +154,13 @@ def _questionnaires() -> list[QuestionnaireVersion]:
 
 @transaction.atomic
 def _response_score(response_id: int, context: _Context) -> ScoreOutcome:
-    # The row lock serialises a submission's task and a concurrent rescore of the same response.
-    response = Response.objects.select_for_update().select_related("campaign").get(pk=response_id)
+    # Locking the response row (only it) serialises a submission's task and a concurrent
+    # rescore of the same response.
+    response = (
+        Response.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=response_id)
+    )
     grid = context.grid
     if response.campaign.questionnaire_id != grid.questionnaire_id:
         raise ValueError(

@@ -1,13 +1,18 @@
 """Storing scores: idempotent upsert, drafts, Celery tasks (eager here), `rescore` on demo data."""
 
+from decimal import Decimal
+
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from accounts.models import User
 from questionnaire.models import Answer, Response
+from questionnaire.services import response_submit
 from scoring import selectors, services, tasks
 from scoring.grid import read_grid_file
 from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
+from tests.factories import CptsFactory, UserFactory
 from tests.test_scoring import GRID_PATH, MIXED, make_response
 
 
@@ -74,6 +79,16 @@ def test_drafts_are_not_scored_and_a_reopened_response_loses_its_scores(campaign
     assert not ResponseScore.objects.exists()
 
 
+def test_submitting_a_response_scores_it(campaign, grid, django_capture_on_commit_callbacks):
+    cpts = CptsFactory()
+    coordinator = UserFactory(role=User.Role.COORDINATOR, cpts=[cpts])
+    response = make_response(campaign, MIXED, cpts=cpts, submitted=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response_submit(response=response, user=coordinator)
+    score = ResponseScore.objects.get(response=response, grid=grid)
+    assert (score.index, score.level) == (Decimal("64.50"), "structuration")
+
+
 def test_score_response_task(campaign, grid):
     response = make_response(campaign, MIXED)
     assert tasks.score_response.delay(response.pk).get() == "created"
@@ -112,14 +127,13 @@ def _new_version(tmp_path, **changes):
 @pytest.fixture
 def demo(questionnaire, grid, settings):
     settings.DEBUG = True
-    call_command("load_demo_data", password="mot-de-passe-demo", verbosity=0)
-    # The demo loader creates submitted responses without scores; the lead's loader will call:
-    services.score_all_submitted(grid=grid)
+    call_command("load_demo_data", password="mot-de-passe-demo", verbosity=0)  # scores too
     return grid
 
 
 def test_demo_responses_are_all_scored(demo):
     submitted = Response.objects.filter(status=Response.Status.SUBMITTED)
+    assert services.score_all_submitted() == {"unchanged": submitted.count()}
     assert submitted.count() > 60
     assert ResponseScore.objects.filter(grid=demo).count() == submitted.count()
     assert not ResponseScore.objects.filter(response__status=Response.Status.DRAFT).exists()

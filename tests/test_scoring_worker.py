@@ -81,9 +81,10 @@ def test_a_submission_gets_its_scores_from_a_real_worker(worker, questionnaire):
     response = make_response(campaign, MIXED, cpts=cpts, submitted=False)
 
     with transaction.atomic():
+        # On commit, response_submit sends score_response to the default queue. The same task
+        # also goes to this run's queue: this run's worker gets it even if another run's worker
+        # shares the Redis database. Scoring twice is harmless (the second finds no change).
         response_submit(response=response, user=coordinator)
-        # What response_submit does once the scoring hook is in (`.delay()`, to the default
-        # queue), sent to this run's queue; scoring twice is harmless (idempotent).
         transaction.on_commit(lambda: tasks.score_response.apply_async((response.pk,), queue=QUEUE))
 
     deadline = time.monotonic() + TIMEOUT

@@ -7,7 +7,6 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from questionnaire.models import Response
-from scoring import services
 from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
@@ -15,8 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def scored_demo(demo_site):
-    # The demo loader creates submitted responses without scores: score them as it will.
-    services.score_all_submitted(grid=services.grid_load().grid)
+    # load_demo_data scores the submitted responses it creates.
     return Response.objects.get(cpts__code="THESE-A", campaign__slug="campagne-2025")
 
 
