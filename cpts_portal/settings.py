@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "questionnaire",
     "scoring",
     "dashboards",
+    "exports",
 ]
 
 MIDDLEWARE = [
