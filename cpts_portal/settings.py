@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "scoring",
     "dashboards",
     "exports",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [
