@@ -1,0 +1,735 @@
+"""Cohort exports (wide, long, scores, codebook) and the long-format import.
+
+One row-generation path: `export_prepare` checks a request and returns an `Export` whose rows
+(typed cells) and CSV lines are what the page streams, the Celery task writes to a file and
+the `export_cohort` command writes to disk. Responses are read with a server-side cursor in
+chunks (`iterator(chunk_size=…)`, answers or scores prefetched per chunk), so memory stays flat
+as the cohort grows.
+
+Cells are typed: numbers (int, Decimal) are written as numbers, every text cell goes through
+`cpts_portal.spreadsheet.neutralise` (OWASP CSV injection) and the importer `restore`s it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from cpts_portal.spreadsheet import neutralise, restore
+from exports import selectors
+from exports.models import ExportJob
+from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportError, ExportSpec
+from questionnaire import rules
+from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
+from questionnaire.models import (
+    Answer,
+    Campaign,
+    ConstraintType,
+    Dimension,
+    Option,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    SubDimension,
+)
+from questionnaire.rules import AnswerInvalid, clean_answer
+from scoring import selectors as scoring_selectors
+from scoring import services as scoring_services
+from scoring.models import AreaScore, ScoringGrid
+from territories.models import Cpts
+
+logger = logging.getLogger(__name__)
+
+Cell = int | Decimal | str | None
+Progress = Callable[[int], None]
+
+IDENTITY_HEADER = [
+    "campaign",
+    "cpts_code",
+    "cpts_name",
+    "department",
+    "region",
+    "stage",
+    "status",
+    "submitted_at",
+]
+LONG_HEADER = ["campaign", "cpts_code", "question", "variable", "option_code", "value"]
+OTHER_TEXT_SUFFIX = "_other_text"
+
+CHUNK_SIZE = 500  # responses read (and their answers prefetched) per round trip
+PROGRESS_EVERY = 50  # responses between two progress reports of a background export
+FLUSH_BYTES = 64 * 1024  # streamed chunks are about this size
+DEFAULT_STREAM_MAX_RESPONSES = 2000
+
+
+def stream_max_responses() -> int:
+    """Exports of more responses than this run in the background (setting
+    EXPORTS_STREAM_MAX_RESPONSES); smaller ones are streamed to the browser at once."""
+    return getattr(settings, "EXPORTS_STREAM_MAX_RESPONSES", DEFAULT_STREAM_MAX_RESPONSES)
+
+
+# --- Cells and CSV ---------------------------------------------------------------------------
+
+
+def format_cell(value: Cell, *, excel: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.replace(".", ",") if excel else text
+    return neutralise(str(value))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[str]:
+    """CSV text in chunks of about FLUSH_BYTES: RFC 4180 (`,`, CRLF), or for Excel (France)
+    a BOM, `;` and decimal comma."""
+    writer = csv.writer(_Echo(), delimiter=";" if excel else ",", lineterminator="\r\n")
+    buffer: list[str] = ["\ufeff"] if excel else []
+    size = 0
+    for row in rows:
+        line = writer.writerow([format_cell(cell, excel=excel) for cell in row])
+        buffer.append(line)
+        size += len(line)
+        if size >= FLUSH_BYTES:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+# --- The questionnaire's layout in columns --------------------------------------------------
+
+
+@dataclass
+class _QuestionLayout:
+    question: Question
+    choices: list[Option]
+    rows: list[Option]
+    by_code: dict[str, Option] = field(init=False)
+    row_codes: set[str] = field(init=False)
+    has_other: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_code = {o.code: o for o in self.choices}
+        self.row_codes = {o.code for o in self.rows}
+        self.has_other = any(o.requires_text for o in self.choices)
+
+    @property
+    def variable(self) -> str:
+        return self.question.variable
+
+    @property
+    def type(self) -> str:
+        return self.question.type
+
+    def label(self, code: str, labels: bool) -> str:
+        option = self.by_code.get(code)
+        return option.label if labels and option else code
+
+    def wide_columns(self) -> list[str]:
+        if self.type == Question.Type.MULTIPLE_CHOICE:
+            columns = [f"{self.variable}__{o.code}" for o in self.choices]
+        elif self.type == Question.Type.ROLE_TABLE:
+            columns = [f"{self.variable}__{o.code}" for o in self.rows]
+        else:
+            columns = [self.variable]
+        if self.has_other:
+            columns.append(self.variable + OTHER_TEXT_SUFFIX)
+        return columns
+
+    def wide_cells(self, answer: Answer | None, labels: bool) -> list[Cell]:
+        width = len(self.wide_columns())
+        if answer is None:
+            return [None] * width
+        value = answer.value
+        if self.type == Question.Type.MULTIPLE_CHOICE:
+            cells: list[Cell] = [1 if o.code in value else 0 for o in self.choices]
+        elif self.type == Question.Type.ROLE_TABLE:
+            cells = [
+                self.label(value[o.code], labels) if value.get(o.code) else None for o in self.rows
+            ]
+        elif self.type == Question.Type.SINGLE_CHOICE:
+            cells = [self.label(value, labels)]
+        else:
+            cells = [value]
+        if self.has_other:
+            cells.append(answer.other_text or None)
+        return cells
+
+    def long_cells(self, answer: Answer, labels: bool) -> Iterator[tuple[str, Cell]]:
+        """(option_code, value) pairs: a chosen option is 1 (or its label), an "Autre" option
+        carries its text; a role-table row carries its profession; open questions one value."""
+        value = answer.value
+        if self.question.is_choice:
+            for code in value if isinstance(value, list) else [value]:
+                option = self.by_code[code]
+                if option.requires_text:
+                    yield code, answer.other_text
+                else:
+                    yield code, option.label if labels else 1
+        elif self.type == Question.Type.ROLE_TABLE:
+            # In the table's order: PostgreSQL's jsonb does not keep the keys' order.
+            for row in self.rows:
+                if value.get(row.code):
+                    yield row.code, self.label(value[row.code], labels)
+        else:
+            yield "", value
+
+
+def _layouts(questions: list[Question]) -> list[_QuestionLayout]:
+    return [_QuestionLayout(q, rules.choices(q), rules.rows(q)) for q in questions]
+
+
+def _identity(response: Response, labels: bool) -> list[Cell]:
+    cpts = response.cpts
+    submitted = (
+        timezone.localtime(response.submitted_at).isoformat(timespec="seconds")
+        if response.submitted_at
+        else None
+    )
+    return [
+        response.campaign.slug,
+        cpts.code,
+        cpts.name,
+        cpts.department.code,
+        cpts.department.region.code,
+        str(cpts.get_stage_display()) if labels else cpts.stage,
+        str(response.get_status_display()) if labels else response.status,
+        submitted,
+    ]
+
+
+def _applicable_answers(questions: list[Question], response: Response) -> dict[int, Answer]:
+    """Answers to questions that apply: answers kept after Q2 changed do not count."""
+    answers = {a.question_id: a for a in response.answers.all()}
+    values = {qid: a.value for qid, a in answers.items()}
+    return {
+        q.pk: answers[q.pk] for q in questions if q.pk in answers and rules.is_applicable(q, values)
+    }
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Export:
+    """A checked export request: `rows()` yields the header then typed rows, `lines()` CSV."""
+
+    spec: ExportSpec
+    version: QuestionnaireVersion
+    responses: QuerySet[Response]
+    grid: ScoringGrid | None = None
+
+    def count(self) -> int:
+        return 0 if self.spec.format == CODEBOOK else self.responses.count()
+
+    def rows(self, progress: Progress | None = None) -> Iterator[list[Cell]]:
+        if self.spec.format == CODEBOOK:
+            yield list(CODEBOOK_HEADER)
+            yield from codebook_rows(self.version)
+            return
+        questions = selectors.export_questions(self.version)
+        if self.spec.format == WIDE:
+            yield from _wide_rows(self, _layouts(questions), progress)
+        elif self.spec.format == LONG:
+            yield from _long_rows(self, _layouts(questions), progress)
+        else:
+            yield from _score_rows(self, progress)
+
+    def lines(self, progress: Progress | None = None) -> Iterator[str]:
+        return csv_lines(self.rows(progress), excel=self.spec.excel)
+
+    @property
+    def filename(self) -> str:
+        return self.spec.filename
+
+
+def export_prepare(*, spec: ExportSpec, user: User | None) -> Export:
+    """Check the request (campaigns, grid) before anything is written; raises ExportError.
+
+    `user` scopes the responses through `accounts.scoping`; None is the national scope of the
+    command line.
+    """
+    campaigns = selectors.export_campaigns(spec)
+    version = campaigns[0].questionnaire
+    grid = selectors.export_grid(version, spec.grid) if spec.format == SCORES else None
+    responses = selectors.export_responses(user=user, spec=spec)
+    return Export(spec=spec, version=version, responses=responses, grid=grid)
+
+
+def write_export(
+    out: TextIO, *, spec: ExportSpec, user: User | None, progress: Progress | None = None
+) -> int:
+    """Write the export as CSV text to `out` (opened with newline=""); returns its response
+    count (0 for a codebook). The plain entry point for commands, tasks and benchmarks."""
+    export = export_prepare(spec=spec, user=user)
+    counted = _Counter(progress)
+    for chunk in export.lines(counted):
+        out.write(chunk)
+    return counted.last
+
+
+class _Counter:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.last = 0
+
+    def __call__(self, done: int) -> None:
+        self.last = done
+        if self.progress:
+            self.progress(done)
+
+
+def _each_response(responses: QuerySet[Response], progress: Progress | None) -> Iterator[Response]:
+    done = 0
+    for done, response in enumerate(responses.iterator(chunk_size=CHUNK_SIZE), start=1):
+        yield response
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done)
+    if progress:
+        progress(done)
+
+
+def _wide_rows(
+    export: Export, layouts: list[_QuestionLayout], progress: Progress | None
+) -> Iterator[list[Cell]]:
+    labels = export.spec.labels
+    questions = [layout.question for layout in layouts]
+    yield IDENTITY_HEADER + [c for layout in layouts for c in layout.wide_columns()]
+    for response in _each_response(selectors.with_answers(export.responses), progress):
+        answers = _applicable_answers(questions, response)
+        row = _identity(response, labels)
+        for layout in layouts:
+            row += layout.wide_cells(answers.get(layout.question.pk), labels)
+        yield row
+
+
+def _long_rows(
+    export: Export, layouts: list[_QuestionLayout], progress: Progress | None
+) -> Iterator[list[Cell]]:
+    labels = export.spec.labels
+    questions = [layout.question for layout in layouts]
+    yield list(LONG_HEADER)
+    for response in _each_response(selectors.with_answers(export.responses), progress):
+        answers = _applicable_answers(questions, response)
+        start = [response.campaign.slug, response.cpts.code]
+        for layout in layouts:
+            answer = answers.get(layout.question.pk)
+            if answer is None:
+                continue
+            for option_code, value in layout.long_cells(answer, labels):
+                yield [*start, layout.question.number, layout.variable, option_code, value]
+
+
+def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell]]:
+    grid = export.grid
+    assert grid is not None
+    dimensions = list(Dimension.objects.filter(version=export.version).order_by("position"))
+    subdimensions = list(
+        SubDimension.objects.filter(dimension__version=export.version)
+        .select_related("dimension")
+        .order_by("dimension__position", "position")
+    )
+    constraints = list(ConstraintType.values)
+    keys = (
+        [(AreaScore.Kind.DIMENSION, d.code, "", "") for d in dimensions]
+        + [(AreaScore.Kind.CELL, d.code, c, "") for d in dimensions for c in constraints]
+        + [(AreaScore.Kind.SUBDIMENSION, s.dimension.code, "", s.code) for s in subdimensions]
+    )
+    yield [
+        *IDENTITY_HEADER,
+        "index",
+        "level",
+        *[f"dimension__{d.code}" for d in dimensions],
+        *[f"cell__{d.code}__{c}" for d in dimensions for c in constraints],
+        *[f"subdimension__{s.code}" for s in subdimensions],
+        "grid",
+    ]
+    labels = export.spec.labels
+    responses = selectors.with_scores(export.responses, grid)
+    for response in _each_response(responses, progress):
+        row = _identity(response, labels)
+        score = response.grid_scores[0] if response.grid_scores else None
+        if score is None:
+            yield row + [None] * (len(keys) + 3)
+            continue
+        values = {_area_key(area): area.value for area in score.areas.all()}
+        level = score.level_label if labels else score.level
+        yield row + [score.index, level or None, *[values.get(k) for k in keys], grid.code]
+
+
+def _area_key(area: AreaScore) -> tuple[str, str, str, str]:
+    if area.kind == AreaScore.Kind.SUBDIMENSION:
+        return (area.kind, area.dimension.code, "", area.subdimension.code)
+    if area.kind == AreaScore.Kind.CELL:
+        return (area.kind, area.dimension.code, area.constraint, "")
+    return (area.kind, area.dimension.code, "", "")
+
+
+# --- Background exports ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def export_job_start(*, spec: ExportSpec, user: User) -> ExportJob:
+    """Record a background export for `user` and queue it once committed."""
+    from exports.tasks import build_export
+
+    export = export_prepare(spec=spec, user=user)
+    job = ExportJob.objects.create(
+        requested_by=user, parameters=spec.to_json(), filename=export.filename
+    )
+    transaction.on_commit(lambda: build_export.delay(job.pk))
+    return job
+
+
+def export_job_run(*, job: ExportJob) -> ExportJob:
+    """Build the job's file, reporting progress on the job row; a failure is recorded, not
+    raised (a user-facing ExportError keeps its message, anything else a generic one)."""
+    job.status = ExportJob.Status.RUNNING
+    job.done = 0
+    job.save(update_fields=["status", "done"])
+    try:
+        spec = ExportSpec.from_json(job.parameters)
+        export = export_prepare(spec=spec, user=job.requested_by)
+        job.total = export.count()
+        job.save(update_fields=["total"])
+
+        def progress(done: int) -> None:
+            job.done = done
+            job.save(update_fields=["done"])
+
+        # Written to a temporary file first, then moved to storage: memory stays flat.
+        with tempfile.TemporaryFile("w+b") as handle:
+            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+            for chunk in export.lines(progress):
+                text.write(chunk)
+            text.flush()
+            handle.seek(0)
+            job.file.save(job.filename, File(handle), save=False)
+            text.detach()
+    except ExportError as error:
+        return _job_failed(job, str(error))
+    except Exception:
+        logger.exception("Export job %s failed", job.pk)
+        return _job_failed(job, "L'export a échoué. Réessayez, ou signalez-le à l'équipe FCPTS.")
+    job.status = ExportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "file", "finished_at"])
+    return job
+
+
+def _job_failed(job: ExportJob, message: str) -> ExportJob:
+    job.status = ExportJob.Status.FAILED
+    job.error = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    return job
+
+
+def export_jobs_purge(*, now: datetime | None = None) -> int:
+    """Delete expired export jobs and their files; returns how many were deleted."""
+    expired = ExportJob.objects.filter(expires_at__lte=now or timezone.now())
+    count = 0
+    for job in expired.iterator():
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        count += 1
+    return count
+
+
+# --- Import of the long format ---------------------------------------------------------------
+
+
+class ImportInvalid(Exception):
+    """The file has errors: nothing was written. `errors` are French, one per bad row."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} erreur(s) : rien n'a été importé.")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    responses: int
+    answers: int
+    scored: int
+    dry_run: bool
+
+
+@dataclass
+class _Pending:
+    """The rows of one (CPTS, question), as read."""
+
+    line: int
+    layout: _QuestionLayout
+    parts: list[tuple[int, str, str]] = field(default_factory=list)  # line, option, value
+
+
+NUMBER = re.compile(r"^\d+$")
+
+
+def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) -> ImportResult:
+    """Read a long-format CSV (the `export_cohort --format long` file) into `campaign`.
+
+    Every row is checked against the campaign's questionnaire version; every error is
+    reported with its line and nothing is written unless the whole file is valid. Each CPTS
+    becomes one submitted, complete response, scored with the latest grid.
+    """
+    version = campaign.questionnaire
+    layouts = {layout.question.number: layout for layout in _layouts(_questions(version))}
+    errors: list[tuple[int, str]] = []
+    pending, first_lines = _read_long(text, campaign, layouts, errors)
+
+    cpts_ids = dict(Cpts.objects.filter(code__in=pending).values_list("code", "pk"))
+    existing = set(
+        Response.objects.filter(campaign=campaign, cpts__code__in=pending).values_list(
+            "cpts__code", flat=True
+        )
+    )
+    drafts: dict[str, list[tuple[Question, Any, str]]] = {}
+    for code, by_number in pending.items():
+        if code in existing:
+            errors.append(
+                (
+                    first_lines[code],
+                    f"la CPTS {code} a déjà une réponse à la campagne « {campaign.slug} ».",
+                )
+            )
+            continue
+        answers = _clean_pending(code, by_number, errors)
+        if answers is not None and _complete(code, first_lines[code], answers, layouts, errors):
+            drafts[code] = answers
+    if errors:
+        raise ImportInvalid([f"ligne {line} : {message}" for line, message in sorted(errors)])
+    answer_count = sum(len(answers) for answers in drafts.values())
+    if dry_run:
+        return ImportResult(len(drafts), answer_count, 0, dry_run=True)
+
+    with transaction.atomic():
+        now = timezone.now()
+        response_ids = []
+        for code, answers in drafts.items():
+            response = Response(
+                campaign=campaign,
+                cpts_id=cpts_ids[code],
+                status=Response.Status.SUBMITTED,
+                submitted_at=now,
+            )
+            response._change_reason = "Import"
+            response.save()
+            response_ids.append(response.pk)
+            for question, value, other_text in answers:
+                Answer(
+                    response=response, question=question, value=value, other_text=other_text
+                ).save()
+    # Scored here rather than by a queued task: the command ends with the scores stored.
+    grid = scoring_selectors.latest_grid(version)
+    scored = 0
+    if grid is not None:
+        outcomes = scoring_services.responses_score(response_ids=response_ids, grid=grid)
+        scored = outcomes.get(scoring_services.CREATED, 0) + outcomes.get(
+            scoring_services.UPDATED, 0
+        )
+    return ImportResult(len(drafts), answer_count, scored, dry_run=False)
+
+
+def _questions(version: QuestionnaireVersion) -> list[Question]:
+    return selectors.export_questions(version)
+
+
+def _read_long(
+    text: str,
+    campaign: Campaign,
+    layouts: dict[int, _QuestionLayout],
+    errors: list[tuple[int, str]],
+) -> tuple[dict[str, dict[int, _Pending]], dict[str, int]]:
+    text = text.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    pending: dict[str, dict[int, _Pending]] = {}
+    first_lines: dict[str, int] = {}
+    header = next(reader, None)
+    if header != LONG_HEADER:
+        found = delimiter.join(header or [])
+        errors.append((1, f"en-tête attendu « {','.join(LONG_HEADER)} », trouvé « {found} »."))
+        return pending, first_lines
+    known_cpts = set(Cpts.objects.values_list("code", flat=True))
+    seen: dict[tuple[str, int, str], int] = {}
+    previous = reader.line_num
+    for row in reader:
+        line, previous = previous + 1, reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(LONG_HEADER):
+            errors.append((line, f"{len(row)} colonne(s) au lieu de {len(LONG_HEADER)}."))
+            continue
+        slug, code, number, variable, option_code, value = (restore(cell) for cell in row)
+        code, number, variable, option_code = (
+            code.strip(),
+            number.strip(),
+            variable.strip(),
+            option_code.strip(),
+        )
+        if slug.strip() and slug.strip() != campaign.slug:
+            errors.append(
+                (line, f"campagne « {slug} » alors que l'import est pour « {campaign.slug} ».")
+            )
+            continue
+        if code not in known_cpts:
+            errors.append((line, f"CPTS inconnue : « {code} »."))
+            continue
+        layout = layouts.get(int(number)) if NUMBER.match(number) else None
+        if layout is None:
+            errors.append((line, f"question inconnue : « {number} »."))
+            continue
+        if variable and variable != layout.variable:
+            errors.append(
+                (line, f"la question {number} est « {layout.variable} », pas « {variable} ».")
+            )
+            continue
+        message = _check_part(layout, option_code, value)
+        if message:
+            errors.append((line, f"{layout.variable} : {message}"))
+            continue
+        key = (code, layout.question.number, option_code)
+        if key in seen:
+            errors.append((line, f"{layout.variable} : ligne en double (déjà ligne {seen[key]})."))
+            continue
+        seen[key] = line
+        first_lines.setdefault(code, line)
+        by_number = pending.setdefault(code, {})
+        entry = by_number.setdefault(layout.question.number, _Pending(line, layout))
+        entry.parts.append((line, option_code, value))
+    return pending, first_lines
+
+
+def _check_part(layout: _QuestionLayout, option_code: str, value: str) -> str:
+    """A French message if one row is wrong on its own, else ""."""
+    kind = layout.type
+    if layout.question.is_choice:
+        option = layout.by_code.get(option_code)
+        if option is None:
+            return f"modalité inconnue « {option_code} »."
+        if option.requires_text:
+            return "" if value.strip() else f"précisez la réponse « {option.label} »."
+        if value.strip() not in ("1", option.label):
+            return f"valeur « {value} » inattendue : 1 (ou le libellé) pour une modalité cochée."
+        return ""
+    if kind == Question.Type.ROLE_TABLE:
+        if option_code not in layout.row_codes:
+            return f"ligne de tableau inconnue « {option_code} »."
+        if _profession(layout, value) is None:
+            return f"profession inconnue « {value} »."
+        return ""
+    if option_code:
+        return f"question ouverte : option_code doit être vide, trouvé « {option_code} »."
+    if kind == Question.Type.NUMBER and not NUMBER.match(value.strip()):
+        return f"nombre entier attendu, trouvé « {value} »."
+    return ""
+
+
+def _profession(layout: _QuestionLayout, value: str) -> str | None:
+    value = value.strip()
+    if value in layout.by_code:
+        return value
+    return next((o.code for o in layout.choices if o.label == value), None)
+
+
+def _clean_pending(
+    code: str, by_number: dict[int, _Pending], errors: list[tuple[int, str]]
+) -> list[tuple[Question, Any, str]] | None:
+    answers = []
+    failed = False
+    for number in sorted(by_number):
+        entry = by_number[number]
+        layout = entry.layout
+        other_text = ""
+        if layout.question.is_choice:
+            codes = [option for _, option, _ in entry.parts]
+            for _, option, text in entry.parts:
+                if layout.by_code[option].requires_text:
+                    other_text = text
+            if layout.type == Question.Type.SINGLE_CHOICE and len(codes) > 1:
+                errors.append(
+                    (
+                        entry.parts[1][0],
+                        f"{layout.variable} (CPTS {code}) : une seule réponse attendue, "
+                        f"{len(codes)} modalités trouvées.",
+                    )
+                )
+                failed = True
+                continue
+            value: Any = codes if layout.type == Question.Type.MULTIPLE_CHOICE else codes[0]
+        elif layout.type == Question.Type.ROLE_TABLE:
+            value = {option: _profession(layout, text) for _, option, text in entry.parts}
+        else:
+            if len(entry.parts) > 1:
+                errors.append(
+                    (entry.parts[1][0], f"{layout.variable} (CPTS {code}) : réponse en double.")
+                )
+                failed = True
+                continue
+            raw = entry.parts[0][2]
+            value = int(raw) if layout.type == Question.Type.NUMBER else raw
+        try:
+            cleaned, other = clean_answer(layout.question, value, other_text)
+        except AnswerInvalid as error:
+            errors.append((entry.line, f"{layout.variable} (CPTS {code}) : {error}"))
+            failed = True
+            continue
+        answers.append((layout.question, cleaned, other))
+    return None if failed else answers
+
+
+def _complete(
+    code: str,
+    line: int,
+    answers: list[tuple[Question, Any, str]],
+    layouts: dict[int, _QuestionLayout],
+    errors: list[tuple[int, str]],
+) -> bool:
+    """An imported response is submitted, so it must be complete, with nothing that does not
+    apply (the export leaves such answers out, so a round trip never has them)."""
+    values = {question.pk: value for question, value, _ in answers}
+    answered = {question.pk for question, _, _ in answers}
+    not_applicable = [q.variable for q, _, _ in answers if not rules.is_applicable(q, values)]
+    missing = [
+        layout.variable
+        for layout in layouts.values()
+        if layout.question.pk not in answered and rules.is_applicable(layout.question, values)
+    ]
+    if not_applicable:
+        errors.append(
+            (line, f"CPTS {code} : ne s'applique pas à cette CPTS : {', '.join(not_applicable)}.")
+        )
+    if missing:
+        errors.append(
+            (line, f"CPTS {code} : réponse incomplète, sans réponse à {', '.join(missing)}.")
+        )
+    return not (not_applicable or missing)

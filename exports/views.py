@@ -1,0 +1,104 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import User
+from accounts.scoping import can_export
+from exports import selectors, services
+from exports.forms import ExportForm
+from exports.models import ExportJob
+from exports.spec import ExportError
+
+
+def _check_access(user: User) -> None:
+    # Coordinators and users without a territory: the page does not exist for them.
+    if not can_export(user):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    _check_access(request.user)
+    form = ExportForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        spec = form.spec()
+        try:
+            export = services.export_prepare(spec=spec, user=request.user)
+            if export.count() <= services.stream_max_responses():
+                return _stream(export)
+            job = services.export_job_start(spec=spec, user=request.user)
+        except ExportError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.info(request, _("Export volumineux : il est préparé en arrière-plan."))
+            return redirect("exports:job", pk=job.pk)
+    jobs = selectors.export_jobs_of(request.user)[:20]
+    return render(request, "exports/index.html", {"form": form, "jobs": jobs})
+
+
+def _stream(export: services.Export) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        (chunk.encode("utf-8") for chunk in export.lines()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, export.filename)
+    return response
+
+
+@login_required
+@require_GET
+def job(request: HttpRequest, pk: int) -> HttpResponse:
+    _check_access(request.user)
+    export_job = selectors.get_export_job_for_user(request.user, pk)
+    return render(request, "exports/job.html", {"job": export_job})
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    _check_access(request.user)
+    export_job = selectors.get_export_job_for_user(request.user, pk)
+    done = export_job.status == ExportJob.Status.DONE
+    return JsonResponse(
+        {
+            "status": export_job.status,
+            "status_label": export_job.get_status_display(),
+            "done": export_job.done,
+            "total": export_job.total,
+            "percent": export_job.percent,
+            "error": export_job.error,
+            "download_url": reverse("exports:job_download", args=[pk]) if done else None,
+        }
+    )
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    _check_access(request.user)
+    export_job = selectors.get_export_job_for_user(request.user, pk)
+    if export_job.status != ExportJob.Status.DONE or not export_job.file:
+        raise Http404
+    try:
+        handle = export_job.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=export_job.filename,
+        content_type="text/csv; charset=utf-8",
+    )

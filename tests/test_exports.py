@@ -1,0 +1,357 @@
+"""Cohort exports: each format's header and cells against hand-written expectations, the CSV
+injection rule, Excel (France), territory scoping, the page, background jobs and retention."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cpts_portal.spreadsheet import neutralise, restore
+from exports import services
+from exports.models import ExportJob
+from exports.spec import ExportError, ExportSpec
+from questionnaire.models import Answer, Question, Response
+from scoring import services as scoring_services
+from tests.factories import CampaignFactory, CptsFactory
+from tests.test_scoring import GRID_PATH, MIXED, make_response
+
+SLUG = "campagne-export"
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
+
+
+@pytest.fixture
+def grid(questionnaire):
+    return scoring_services.grid_load(path=GRID_PATH).grid
+
+
+@pytest.fixture
+def cohort(questionnaire, grid, territory):
+    """MIXED submitted by Paris Un, Saint-Denis and Lyon (Q10 with an "Autre" text), a draft
+    for Paris Deux; all scored with the grid."""
+    campaign = CampaignFactory(questionnaire=questionnaire, slug=SLUG, year=2026)
+    answers = {**MIXED, "q10": (["cls", "autre"], 'Réseau « ville-hôpital », 2e "cercle" 🩺')}
+    responses = {
+        key: make_response(campaign, answers, cpts=territory[key])
+        for key in ("paris_1", "saint_denis", "lyon")
+    }
+    responses["paris_2"] = make_response(
+        campaign, {"q01": "2020-05"}, cpts=territory["paris_2"], submitted=False
+    )
+    scoring_services.score_all_submitted(grid=grid)
+    return campaign, responses
+
+
+def export(spec: ExportSpec, user=None) -> str:
+    out = io.StringIO(newline="")
+    services.write_export(out, spec=spec, user=user)
+    return out.getvalue()
+
+
+def read(text: str, delimiter: str = ",") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter))
+
+
+def by_code(rows: list[list[str]]) -> dict[str, dict[str, str]]:
+    header, *data = rows
+    return {row[1]: dict(zip(header, row, strict=True)) for row in data}
+
+
+# --- wide -------------------------------------------------------------------------------------
+
+
+def test_wide_header_and_cells(cohort, territory):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="wide")))
+    header = rows[0]
+    assert header[:12] == [
+        "campaign",
+        "cpts_code",
+        "cpts_name",
+        "department",
+        "region",
+        "stage",
+        "status",
+        "submitted_at",
+        "q01",
+        "q02",
+        "q03__medecin_traitant",
+        "q03__soins_non_programmes",
+    ]
+    # A multiple choice: one 0/1 column per option, then its "Autre" text.
+    assert [c for c in header if c.startswith("q10")] == [
+        "q10__asv",
+        "q10__cls",
+        "q10__clsm",
+        "q10__dac",
+        "q10__autre",
+        "q10__aucun",
+        "q10_other_text",
+    ]
+    assert [c for c in header if c.startswith("q17")] == [
+        "q17__president",
+        "q17__vice_president",
+        "q17__secretaire",
+        "q17__tresorier",
+        "q17__autre",
+    ]
+    assert len(header) == len(set(header))
+    # Submitted only by default; ordered by CPTS code.
+    codes = [territory[k].code for k in ("paris_1", "saint_denis", "lyon")]
+    assert [row[1] for row in rows[1:]] == sorted(codes)
+    paris = by_code(rows)[territory["paris_1"].code]
+    assert list(paris.values())[:8] == [
+        SLUG,
+        territory["paris_1"].code,
+        "CPTS Paris Un",
+        "75",
+        "11",
+        "fonctionnement",
+        "submitted",
+        "2026-10-01T10:00:00+02:00",
+    ]
+    assert paris["q01"] == "2019-02"
+    assert paris["q02"] == "fonctionnement"
+    assert paris["q07"] == "3"
+    assert [paris[f"q10__{c}"] for c in ("asv", "cls", "clsm", "dac", "autre", "aucun")] == [
+        "0",
+        "1",
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
+    assert paris["q10_other_text"] == 'Réseau « ville-hôpital », 2e "cercle" 🩺'
+    assert paris["q17__secretaire"] == "infirmiers"
+    # Q28 does not apply to a CPTS in operation: empty, not 0.
+    assert {paris[c] for c in header if c.startswith("q28")} == {""}
+    assert paris["q32_other_text"] == "Signalements des pharmacies"
+
+
+def test_wide_with_labels_and_drafts(cohort, territory):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="wide", labels=True, status="all")))
+    data = by_code(rows)
+    assert len(data) == 4
+    paris = data[territory["paris_1"].code]
+    assert paris["stage"] == "CPTS en fonctionnement"
+    assert paris["status"] == "Soumise"
+    assert paris["q02"] == "CPTS en fonctionnement"
+    assert paris["q03__medecin_traitant"] == "1"  # 0/1 columns stay numbers
+    assert paris["q17__president"] == "Médecins"
+    draft = data[territory["paris_2"].code]
+    assert (draft["status"], draft["submitted_at"], draft["q01"], draft["q02"]) == (
+        "Brouillon",
+        "",
+        "2020-05",
+        "",
+    )
+
+
+# --- long -------------------------------------------------------------------------------------
+
+
+def test_long_header_and_rows(cohort, territory):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="long")))
+    assert rows[0] == ["campaign", "cpts_code", "question", "variable", "option_code", "value"]
+    code = territory["paris_1"].code
+    mine = [row for row in rows[1:] if row[1] == code]
+    assert mine[:6] == [
+        [SLUG, code, "1", "q01", "", "2019-02"],
+        [SLUG, code, "2", "q02", "fonctionnement", "1"],
+        [SLUG, code, "3", "q03", "medecin_traitant", "1"],
+        [SLUG, code, "3", "q03", "soins_non_programmes", "1"],
+        [SLUG, code, "3", "q03", "parcours", "1"],
+        [SLUG, code, "3", "q03", "prevention", "1"],
+    ]
+    assert [SLUG, code, "7", "q07", "", "3"] in mine
+    assert [r for r in mine if r[3] == "q10"] == [
+        [SLUG, code, "10", "q10", "cls", "1"],
+        [SLUG, code, "10", "q10", "autre", 'Réseau « ville-hôpital », 2e "cercle" 🩺'],
+    ]
+    assert [r[4:] for r in mine if r[3] == "q17"] == [
+        ["president", "medecins"],
+        ["vice_president", "medecins"],
+        ["secretaire", "infirmiers"],
+        ["tresorier", "medecins"],
+        ["autre", "infirmiers"],
+    ]
+    assert not [r for r in mine if r[3] == "q28"]  # not applicable: left out
+    # One row per chosen option: as many rows as the answers have parts.
+    expected = 0
+    for variable, raw in MIXED.items():
+        value = raw[0] if isinstance(raw, tuple) else raw
+        if variable == "q10":
+            value = ["cls", "autre"]
+        expected += len(value) if isinstance(value, list | dict) else 1
+    assert len(mine) == expected
+
+
+def test_long_with_labels(cohort, territory):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="long", labels=True)))
+    code = territory["paris_1"].code
+    assert [SLUG, code, "2", "q02", "fonctionnement", "CPTS en fonctionnement"] in rows
+    assert [SLUG, code, "17", "q17", "president", "Médecins"] in rows
+
+
+# --- scores -----------------------------------------------------------------------------------
+
+
+def test_scores_header_and_cells(cohort, territory, grid):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="scores", status="all")))
+    header = rows[0]
+    assert header[8:] == [
+        "index",
+        "level",
+        "dimension__structure",
+        "dimension__processus",
+        "dimension__resultats",
+        "cell__structure__interne",
+        "cell__structure__externe",
+        "cell__structure__environnementale",
+        "cell__processus__interne",
+        "cell__processus__externe",
+        "cell__processus__environnementale",
+        "cell__resultats__interne",
+        "cell__resultats__externe",
+        "cell__resultats__environnementale",
+        *[f"subdimension__{code}" for code in SUBDIMENSIONS],
+        "grid",
+    ]
+    data = by_code(rows)
+    paris = data[territory["paris_1"].code]
+    # tests/test_scoring_worker.py computes the same response by hand: 64.50, structuration.
+    assert (paris["index"], paris["level"], paris["grid"]) == ("64.50", "structuration", grid.code)
+    # Processus × environnementale has no scored question: not assessed, an empty cell.
+    assert paris["cell__processus__environnementale"] == ""
+    stored = Response.objects.get(cpts=territory["paris_1"]).scores.get().areas
+    structure = stored.get(kind="dimension", dimension__code="structure").value
+    assert paris["dimension__structure"] == format(structure, "f")
+    # A draft has a row but no scores.
+    draft = data[territory["paris_2"].code]
+    assert {draft[c] for c in header[8:]} == {""}
+
+
+SUBDIMENSIONS = [
+    # structure
+    "niveau_maturite",
+    "identite_professionnelle",
+    "population_territoire",
+    "acteurs_territoire",
+    "ressources",
+    "ethique_valeurs",
+    "gouvernance",
+    "systeme_information",
+    "organisation_travail",
+    "projet_sante",
+    # processus
+    "dynamique_collective",
+    "acces_medecin_traitant",
+    "acces_soins_non_programmes",
+    "coordination_continuite",
+    "prevention",
+    "plan_sse",
+    "integration_accompagnement",
+    # resultats
+    "qualite_pertinence",
+    "indicateurs",
+]
+
+
+def test_scores_level_label(cohort, territory):
+    rows = read(export(ExportSpec(campaigns=(SLUG,), format="scores", labels=True)))
+    assert by_code(rows)[territory["paris_1"].code]["level"] == "Structuration"
+
+
+# --- codebook and Excel (France) --------------------------------------------------------------
+
+
+def test_codebook_format_is_the_codebook(cohort, questionnaire, tmp_path):
+    ours = export(ExportSpec(campaigns=(SLUG,), format="codebook"))
+    path = tmp_path / "codebook.csv"
+    call_command("export_codebook", questionnaire=questionnaire.code, output=str(path))
+    assert read(ours) == read(path.read_text(encoding="utf-8"))
+
+
+def test_excel_france_has_bom_semicolons_and_decimal_comma(cohort, territory):
+    text = export(ExportSpec(campaigns=(SLUG,), format="scores", excel=True))
+    assert text.startswith("\ufeffcampaign;cpts_code;cpts_name;")
+    assert "\r\n" in text
+    paris = by_code(read(text, ";"))[territory["paris_1"].code]
+    assert paris["index"] == "64,50"
+    wide = by_code(read(export(ExportSpec(campaigns=(SLUG,), format="wide", excel=True)), ";"))
+    assert wide[territory["paris_1"].code]["q10_other_text"].startswith("Réseau")
+
+
+# --- CSV injection ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+def test_formula_cells_are_neutralised_in_every_format(prefix, cohort, territory, questionnaire):
+    dangerous = prefix + "HYPERLINK(\"http://x\")"
+    cpts = territory["paris_1"]
+    cpts.name = dangerous
+    cpts.save()
+    answer = Answer.objects.get(response__cpts=cpts, question__variable="q10")
+    answer.other_text = dangerous  # as an import or an older version could have stored it
+    answer.save()
+    question = Question.objects.get(version=questionnaire, variable="q07")
+    question.text = dangerous
+    question.save()
+
+    expected = "'" + dangerous
+    wide = by_code(read(export(ExportSpec(campaigns=(SLUG,), format="wide"))))[cpts.code]
+    assert wide["cpts_name"] == expected and wide["q10_other_text"] == expected
+    assert wide["q07"] == "3"  # numbers are never prefixed
+    long = read(export(ExportSpec(campaigns=(SLUG,), format="long")))
+    assert [SLUG, cpts.code, "10", "q10", "autre", expected] in long
+    scores = by_code(read(export(ExportSpec(campaigns=(SLUG,), format="scores"))))[cpts.code]
+    assert scores["cpts_name"] == expected and scores["index"] == "64.50"
+    codebook = read(export(ExportSpec(campaigns=(SLUG,), format="codebook")))
+    assert [row[6] for row in codebook if row[1] == "q07"] == [expected]
+    assert restore(expected) == dangerous
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["=1+1", "'=1+1", "''@x", "-", "'", "''", "ordinary", "'quoted'", "\n=x", "+33 1 23"],
+)
+def test_neutralise_then_restore_gives_the_text_back(text):
+    assert restore(neutralise(text)) == text
+    assert not neutralise(text).startswith(tuple(FORMULA_PREFIXES))
+
+
+def test_numbers_are_never_prefixed():
+    assert services.format_cell(Decimal("-1.50")) == "-1.50"
+    assert services.format_cell(Decimal("-1.50"), excel=True) == "-1,50"
+    assert services.format_cell(-3) == "-3"
+    assert services.format_cell("-3") == "'-3"
+
+
+# --- scope and filters ------------------------------------------------------------------------
+
+
+def test_national_export_filters_by_region_department_and_stage(cohort, territory):
+    def codes(**filters) -> set[str]:
+        rows = read(export(ExportSpec(campaigns=(SLUG,), format="wide", **filters)))
+        return {row[1] for row in rows[1:]}
+
+    assert codes(region="11") == {territory["paris_1"].code, territory["saint_denis"].code}
+    assert codes(department="93") == {territory["saint_denis"].code}
+    assert codes(region="84") == {territory["lyon"].code}
+    assert codes(stage="ingenierie") == set()
+
+
+def test_ars_and_cpam_exports_hold_only_their_territory(cohort, territory, users):
+    ars = by_code(read(export(ExportSpec(campaigns=(SLUG,), format="wide"), users["ars"])))
+    assert set(ars) == {territory["paris_1"].code, territory["saint_denis"].code}
+    assert {row["region"] for row in ars.values()} == {"11"}
+    # Asking for another region gives nothing, never that region.
+    other = read(export(ExportSpec(campaigns=(SLUG,), format="long", region="84"), users["ars"]))
+    assert other == [services.LONG_HEADER]
+    cpam = read(export(ExportSpec(campaigns=(SLUG,), format="scores"), users["cpam"]))
+    assert [row[1] for row in cpam[1:]] == [territory["paris_1"].code]
