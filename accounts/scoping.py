@@ -53,6 +53,18 @@ def can_manage_campaigns(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role == User.Role.FCPTS)
 
 
+def can_export(user: User) -> bool:
+    """Cohort exports: FCPTS nationally, ARS and CPAM staff for their territory; not coordinators
+    (an export spans CPTS, and a coordinator only ever sees their own)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.role == User.Role.FCPTS:
+        return True
+    return (user.role == User.Role.ARS and bool(user.region_id)) or (
+        user.role == User.Role.CPAM and bool(user.department_id)
+    )
+
+
 def get_cpts_for_user(user: User, pk: int) -> Cpts:
     return get_object_or_404(cpts_visible_to(user), pk=pk)
 
