@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from accounts.scoping import cpts_visible_to, responses_visible_to
+from accounts.scoping import can_view_dashboards, cpts_visible_to, responses_visible_to
 from questionnaire.models import Campaign
 
 
@@ -13,6 +13,8 @@ from questionnaire.models import Campaign
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.role == User.Role.COORDINATOR:
         return redirect("questionnaire:my_cpts")
+    if can_view_dashboards(request.user):
+        return redirect("dashboards:overview")
     cpts = cpts_visible_to(request.user)
     campaign = Campaign.objects.order_by("-year").first()
     responses = (

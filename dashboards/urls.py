@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from dashboards import views
 
 app_name = "dashboards"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("graphiques/<slug:slug>.csv", views.chart_csv, name="chart_csv"),
+    path("cpts/<int:pk>/", views.cpts_detail, name="cpts"),
+    path("comparer/", views.compare, name="compare"),
+]

@@ -27,20 +27,40 @@ DARK = 75
 
 
 def matrix_figure(matrix: list[MatrixRow], constraints: list[tuple[str, str]]) -> dict[str, Any]:
-    columns = [str(label) for _code, label in constraints]
-    rows = [row.dimension.label for row in matrix]
-    z = [[_float(cell.value) for cell in row.cells] for row in matrix]
-    annotations = []
+    texts = []
     for row in matrix:
-        for column, cell in zip(columns, row.cells, strict=True):
-            text = _percent(cell.value) if cell.value is not None else _("non évalué")
+        row_texts = []
+        for cell in row.cells:
+            text = percent(cell.value) if cell.value is not None else _("non évalué")
             if cell.median is not None:
-                text += "<br>" + _("médiane %(value)s") % {"value": _percent(cell.median)}
-            dark = cell.value is not None and cell.value >= DARK
+                text += "<br>" + _("médiane %(value)s") % {"value": percent(cell.median)}
+            row_texts.append(text)
+        texts.append(row_texts)
+    return heatmap_figure(
+        rows=[row.dimension.label for row in matrix],
+        columns=[str(label) for _code, label in constraints],
+        values=[[cell.value for cell in row.cells] for row in matrix],
+        texts=texts,
+    )
+
+
+def heatmap_figure(
+    *,
+    rows: list[str],
+    columns: list[str],
+    values: list[list[Decimal | None]],
+    texts: list[list[str]],
+    height: int = 360,
+) -> dict[str, Any]:
+    """A 0–100 heatmap whose every cell is labelled; a None value is a grey gap."""
+    annotations = []
+    for row, row_values, row_texts in zip(rows, values, texts, strict=True):
+        for column, value, text in zip(columns, row_values, row_texts, strict=True):
+            dark = value is not None and value >= DARK
             annotations.append(
                 {
                     "x": column,
-                    "y": row.dimension.label,
+                    "y": row,
                     "text": text,
                     "showarrow": False,
                     "font": {**FONT, "color": "#ffffff" if dark else "#212529"},
@@ -48,7 +68,7 @@ def matrix_figure(matrix: list[MatrixRow], constraints: list[tuple[str, str]]) -
             )
     figure = go.Figure(
         go.Heatmap(
-            z=z,
+            z=[[as_float(value) for value in row_values] for row_values in values],
             x=columns,
             y=rows,
             zmin=0,
@@ -64,7 +84,7 @@ def matrix_figure(matrix: list[MatrixRow], constraints: list[tuple[str, str]]) -
         )
     )
     figure.update_layout(
-        **_layout(height=360),
+        **base_layout(height=height),
         annotations=annotations,
         plot_bgcolor="#e9ecef",
         xaxis={"side": "top", "fixedrange": True, "showgrid": False, "zeroline": False},
@@ -75,39 +95,51 @@ def matrix_figure(matrix: list[MatrixRow], constraints: list[tuple[str, str]]) -
 
 def radar_figure(points: list[SubdimensionPoint], *, with_median: bool) -> dict[str, Any]:
     assessed = [p for p in points if p.value is not None]
-    # The first point is repeated at the end to close each polygon.
-    theta = ["<br>".join(textwrap.wrap(p.subdimension.label, 22)) for p in assessed]
-    values = [_float(p.value) for p in assessed]
-    traces = [
-        go.Scatterpolar(
-            r=values + values[:1],
-            theta=theta + theta[:1],
-            name=_("Votre CPTS"),
-            fill="toself",
-            line={"color": OURS},
-            hovertemplate="%{theta} : %{r:.2f}<extra></extra>",
-        )
-    ]
+    series = [(_("Votre CPTS"), [p.value for p in assessed])]
     if with_median:
-        medians = [_float(p.median) for p in assessed]
+        series.append((_("Médiane des autres CPTS"), [p.median for p in assessed]))
+    return radar_series_figure(
+        [p.subdimension.label for p in assessed], series, with_reference=with_median
+    )
+
+
+def radar_series_figure(
+    labels: list[str],
+    series: list[tuple[str, list[Decimal | None]]],
+    *,
+    with_reference: bool = False,
+) -> dict[str, Any]:
+    """One polygon per series over the same spokes. With a reference (a median, last), the
+    first series is filled and the reference dashed grey; otherwise series (CPTS compared)
+    take the default palette."""
+    # The first point is repeated at the end to close each polygon.
+    theta = ["<br>".join(textwrap.wrap(label, 22)) for label in labels]
+    traces = []
+    for position, (name, values) in enumerate(series):
+        r = [as_float(v) for v in values]
+        style: dict[str, Any] = {}
+        if position == 0 and (with_reference or len(series) == 1):
+            style = {"fill": "toself", "line": {"color": OURS}}
+        elif with_reference and position == len(series) - 1:
+            style = {"line": {"color": PEERS, "dash": "dash"}}
         traces.append(
             go.Scatterpolar(
-                r=medians + medians[:1],
+                r=r + r[:1],
                 theta=theta + theta[:1],
-                name=_("Médiane des autres CPTS"),
-                line={"color": PEERS, "dash": "dash"},
+                name=name,
                 hovertemplate="%{theta} : %{r:.2f}<extra></extra>",
+                **style,
             )
         )
     figure = go.Figure(traces)
     figure.update_layout(
-        **_layout(height=560, margin={"l": 110, "r": 110, "t": 40, "b": 40}),
+        **base_layout(height=560, margin={"l": 110, "r": 110, "t": 40, "b": 40}),
         polar={
             # The scale sits between the first and the last spoke, clear of the data.
             "radialaxis": {
                 "range": [0, 100],
                 "tickvals": [25, 50, 75, 100],
-                "angle": 90 + 180 / max(len(assessed), 1),
+                "angle": 90 + 180 / max(len(labels), 1),
                 "tickangle": 0,
                 "tickfont": {**FONT, "size": 10, "color": "#6c757d"},
                 "showline": False,
@@ -132,7 +164,7 @@ def evolution_figure(
     traces = [
         go.Scatter(
             x=campaigns,
-            y=[_float(p.index) for p in history],
+            y=[as_float(p.index) for p in history],
             name=_("Indice global"),
             mode="lines+markers",
             line={"color": OURS, "width": 3},
@@ -143,7 +175,7 @@ def evolution_figure(
         traces.append(
             go.Scatter(
                 x=campaigns,
-                y=[_float(p.dimensions.get(code)) for p in history],
+                y=[as_float(p.dimensions.get(code)) for p in history],
                 name=label,
                 mode="lines+markers",
                 line={"dash": dashes[position % len(dashes)]},
@@ -151,7 +183,7 @@ def evolution_figure(
         )
     figure = go.Figure(traces)
     figure.update_layout(
-        **_layout(height=360),
+        **base_layout(height=360),
         yaxis={"range": [0, 100], "title": {"text": _("Score (0–100)")}, "fixedrange": True},
         xaxis={"type": "category", "fixedrange": True},
         legend={"orientation": "h", "y": -0.2},
@@ -160,7 +192,7 @@ def evolution_figure(
     return figure.to_plotly_json()
 
 
-def _layout(*, height: int, **overrides: Any) -> dict[str, Any]:
+def base_layout(*, height: int, **overrides: Any) -> dict[str, Any]:
     return {
         "template": "none",
         "height": height,
@@ -172,9 +204,9 @@ def _layout(*, height: int, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def _float(value: Decimal | None) -> float | None:
+def as_float(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-def _percent(value: Decimal) -> str:
+def percent(value: Decimal) -> str:
     return number_format(value, 2)

@@ -33,7 +33,7 @@ def test_login_then_logout(client):
     response = client.post(
         reverse("login"), {"username": "alice", "password": "secret-password-1"}, follow=True
     )
-    assert "Bonjour alice" in response.content.decode()
+    assert "Tableau de bord du territoire" in response.content.decode()
     response = client.post(reverse("logout"), follow=True)
     assert response.request["PATH_INFO"] == reverse("login")
 

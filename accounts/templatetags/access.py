@@ -1,0 +1,9 @@
+"""The scoping module's permission checks, for menus: `{% if user|can_view_dashboards %}`."""
+
+from django import template
+
+from accounts import scoping
+
+register = template.Library()
+
+register.filter("can_view_dashboards", scoping.can_view_dashboards)

@@ -1,0 +1,481 @@
+"""Reads for the territory dashboards: the CPTS a user may see, their scores for a campaign,
+and the aggregates drawn from them.
+
+Everything starts from `accounts.scoping.cpts_visible_to`. Aggregates follow the small-cell
+rule: a group of fewer than SMALL_CELL_MINIMUM CPTS is reported with its size only, never its
+values, so that no single CPTS can be read from a "median". Each page costs a fixed number of
+queries, whatever the number of CPTS: per-CPTS values come from subqueries or one bulk read.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Avg,
+    CharField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from accounts.scoping import cpts_visible_to
+from questionnaire.models import Campaign, ConstraintType, Dimension, Response, SubDimension
+from scoring.models import AreaScore, ResponseScore, ScoringGrid
+from scoring.selectors import PEER_MINIMUM
+from territories.models import Cpts, Department, Region, TerritoryIndicator
+
+# The same disclosure rule as the peer medians coordinators see.
+SMALL_CELL_MINIMUM = PEER_MINIMUM
+NO_RESPONSE = "none"
+CENT = Decimal("0.01")
+
+
+def campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("questionnaire").order_by("-year", "-opens_on")
+
+
+def latest_grids() -> dict[int, ScoringGrid]:
+    """The grid shown for each questionnaire version: the last one loaded (as on results pages)."""
+    grids: dict[int, ScoringGrid] = {}
+    for grid in ScoringGrid.objects.order_by("loaded_at", "id"):
+        grids[grid.questionnaire_id] = grid
+    return grids
+
+
+def dimensions_of(campaign: Campaign) -> list[Dimension]:
+    return list(Dimension.objects.filter(version=campaign.questionnaire_id).order_by("position"))
+
+
+def dimension_field(dimension: Dimension) -> str:
+    return f"dimension_{dimension.position}"
+
+
+def regions_visible_to(user: User) -> QuerySet[Region]:
+    return Region.objects.filter(departments__cpts__in=cpts_visible_to(user)).distinct()
+
+
+def departments_visible_to(user: User) -> QuerySet[Department]:
+    return Department.objects.filter(cpts__in=cpts_visible_to(user)).distinct()
+
+
+# --- Overview table ------------------------------------------------------------------------
+
+
+def cpts_with_scores(
+    user: User, campaign: Campaign, grid: ScoringGrid | None, dimensions: list[Dimension]
+) -> QuerySet[Cpts]:
+    """The CPTS in the user's scope, each with its response to the campaign and its scores
+    under the grid (None when it has not submitted or is not scored yet)."""
+    response = Response.objects.filter(cpts=OuterRef("pk"), campaign=campaign)
+    score = ResponseScore.objects.filter(
+        response__cpts=OuterRef("pk"),
+        response__campaign=campaign,
+        response__status=Response.Status.SUBMITTED,
+        grid=grid,
+    )
+    area = AreaScore.objects.filter(
+        score__response__cpts=OuterRef("pk"),
+        score__response__campaign=campaign,
+        score__response__status=Response.Status.SUBMITTED,
+        score__grid=grid,
+        kind=AreaScore.Kind.DIMENSION,
+    )
+    score_field = DecimalField(max_digits=5, decimal_places=2)
+    return cpts_visible_to(user).annotate(
+        response_id=Subquery(response.values("pk")[:1]),
+        response_status=Coalesce(
+            Subquery(response.values("status")[:1]), Value(NO_RESPONSE), output_field=CharField()
+        ),
+        submitted_at=Subquery(response.values("submitted_at")[:1], output_field=DateTimeField()),
+        score_index=Subquery(score.values("index")[:1], output_field=score_field),
+        score_level=Subquery(score.values("level")[:1], output_field=CharField()),
+        **{
+            dimension_field(dimension): Subquery(
+                area.filter(dimension=dimension).values("value")[:1], output_field=score_field
+            )
+            for dimension in dimensions
+        },
+    )
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    submitted: int
+    total: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        if not self.total:
+            return None
+        return (Decimal(100) * self.submitted / self.total).quantize(Decimal("0.1"))
+
+
+def response_rate(cpts: QuerySet[Cpts]) -> ResponseRate:
+    counts = cpts.aggregate(
+        total=Count("pk"),
+        submitted=Count("pk", filter=Q(response_status=Response.Status.SUBMITTED)),
+    )
+    return ResponseRate(submitted=counts["submitted"], total=counts["total"])
+
+
+# --- Aggregates under the small-cell rule ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Quartiles of a group's values, or only its size when the group is too small to show."""
+
+    label: str
+    count: int
+    minimum: Decimal | None = None
+    q1: Decimal | None = None
+    median: Decimal | None = None
+    q3: Decimal | None = None
+    maximum: Decimal | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.count >= SMALL_CELL_MINIMUM
+
+
+def distribution(label: str, values: list[Decimal]) -> Distribution:
+    if len(values) < SMALL_CELL_MINIMUM:
+        return Distribution(label=label, count=len(values))
+    q1, _median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return Distribution(
+        label=label,
+        count=len(values),
+        minimum=min(values),
+        q1=_rounded(q1),
+        median=_rounded(statistics.median(values)),
+        q3=_rounded(q3),
+        maximum=max(values),
+    )
+
+
+@dataclass(frozen=True)
+class MeanCell:
+    dimension: Dimension
+    constraint: str
+    constraint_label: str
+    count: int
+    mean: Decimal | None  # None when fewer than SMALL_CELL_MINIMUM CPTS are assessed
+
+    @property
+    def shown(self) -> bool:
+        return self.count >= SMALL_CELL_MINIMUM
+
+
+@dataclass(frozen=True)
+class EvolutionPoint:
+    campaign: Campaign
+    distribution: Distribution
+    followed: dict[int, Decimal | None]  # overall index of each followed CPTS, by CPTS id
+
+
+@dataclass
+class TerritoryAggregates:
+    matrix: list[list[MeanCell]]  # one row per dimension, one cell per constraint type
+    by_department: list[Distribution]
+    by_stage: list[Distribution]
+    evolution: list[EvolutionPoint]
+    followed: list[Cpts]
+
+
+def territory_aggregates(
+    *,
+    cpts: QuerySet[Cpts],
+    campaign: Campaign,
+    grid: ScoringGrid | None,
+    dimensions: list[Dimension],
+    followed: list[Cpts],
+) -> TerritoryAggregates:
+    """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered)."""
+    cpts_ids = cpts.values("pk")
+    submitted = ResponseScore.objects.filter(
+        response__cpts__in=cpts_ids, response__status=Response.Status.SUBMITTED
+    )
+    indexes = list(
+        submitted.filter(grid=grid, response__campaign=campaign, index__isnull=False)
+        .order_by("response__cpts__department__code")
+        .values_list(
+            "response__cpts__department__code",
+            "response__cpts__department__name",
+            "response__cpts__stage",
+            "index",
+        )
+    )
+    by_department: dict[str, list[Decimal]] = defaultdict(list)
+    by_stage: dict[str, list[Decimal]] = defaultdict(list)
+    for code, name, stage, index in indexes:
+        by_department[f"{name} ({code})"].append(index)
+        by_stage[stage].append(index)
+    return TerritoryAggregates(
+        matrix=_mean_matrix(submitted, campaign, grid, dimensions),
+        by_department=[distribution(label, values) for label, values in by_department.items()],
+        by_stage=[
+            distribution(str(label), by_stage.get(stage, [])) for stage, label in Cpts.Stage.choices
+        ],
+        evolution=_evolution(submitted, followed),
+        followed=followed,
+    )
+
+
+def _mean_matrix(
+    scores: QuerySet[ResponseScore],
+    campaign: Campaign,
+    grid: ScoringGrid | None,
+    dimensions: list[Dimension],
+) -> list[list[MeanCell]]:
+    rows = (
+        AreaScore.objects.filter(
+            score__in=scores.filter(grid=grid, response__campaign=campaign),
+            kind=AreaScore.Kind.CELL,
+            value__isnull=False,
+        )
+        .values("dimension_id", "constraint")
+        .annotate(count=Count("pk"), mean=Avg("value"))
+    )
+    found = {(row["dimension_id"], row["constraint"]): row for row in rows}
+    matrix = []
+    for dimension in dimensions:
+        cells = []
+        for constraint, label in ConstraintType.choices:
+            row = found.get((dimension.pk, constraint), {"count": 0, "mean": None})
+            shown = row["count"] >= SMALL_CELL_MINIMUM
+            cells.append(
+                MeanCell(
+                    dimension=dimension,
+                    constraint=constraint,
+                    constraint_label=str(label),
+                    count=row["count"],
+                    mean=_rounded(row["mean"]) if shown else None,
+                )
+            )
+        matrix.append(cells)
+    return matrix
+
+
+def _evolution(scores: QuerySet[ResponseScore], followed: list[Cpts]) -> list[EvolutionPoint]:
+    """Each campaign's spread of overall indexes, scored by its questionnaire's latest grid."""
+    grids = latest_grids()
+    values: dict[int, list[Decimal]] = defaultdict(list)
+    of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    followed_ids = {c.pk for c in followed}
+    rows = scores.filter(grid__in=[g.pk for g in grids.values()]).values_list(
+        "response__campaign_id", "response__cpts_id", "index"
+    )
+    for campaign_id, cpts_id, index in rows:
+        if index is not None:
+            values[campaign_id].append(index)
+        if cpts_id in followed_ids:
+            of_followed[campaign_id][cpts_id] = index
+    return [
+        EvolutionPoint(
+            campaign=campaign,
+            distribution=distribution(campaign.name, values[campaign.pk]),
+            followed=of_followed[campaign.pk],
+        )
+        for campaign in campaigns().order_by("year", "opens_on")
+        if campaign.questionnaire_id in grids
+    ]
+
+
+# --- One CPTS across its campaigns ------------------------------------------------------------
+
+
+@dataclass
+class CampaignResult:
+    campaign: Campaign
+    response: Response | None
+    score: ResponseScore | None
+    dimensions: list[Dimension]
+    areas: dict[tuple, Decimal | None] = field(default_factory=dict)
+
+    def dimension_value(self, dimension: Dimension) -> Decimal | None:
+        return self.areas.get((AreaScore.Kind.DIMENSION, dimension.code))
+
+    def cell_value(self, dimension: Dimension, constraint: str) -> Decimal | None:
+        return self.areas.get((AreaScore.Kind.CELL, dimension.code, constraint))
+
+    def subdimension_value(self, subdimension: SubDimension) -> Decimal | None:
+        return self.areas.get((AreaScore.Kind.SUBDIMENSION, subdimension.code))
+
+    @property
+    def dimension_values(self) -> list[Decimal | None]:
+        return [self.dimension_value(d) for d in self.dimensions]
+
+    @property
+    def matrix_rows(self) -> list[tuple[Dimension, list[Decimal | None]]]:
+        return [
+            (d, [self.cell_value(d, code) for code, _label in ConstraintType.choices])
+            for d in self.dimensions
+        ]
+
+
+def _area_key(area: AreaScore) -> tuple:
+    if area.kind == AreaScore.Kind.SUBDIMENSION:
+        return (area.kind, area.subdimension.code)
+    if area.kind == AreaScore.Kind.CELL:
+        return (area.kind, area.dimension.code, area.constraint)
+    return (area.kind, area.dimension.code)
+
+
+@dataclass
+class YearRow:
+    year: int
+    indicator: TerritoryIndicator | None
+    results: list[CampaignResult]
+
+
+@dataclass
+class RadarComparison:
+    result: CampaignResult
+    subdimensions: list[SubDimension]
+    values: list[Decimal | None]
+    medians: list[Decimal | None]
+    peer_count: int
+
+    @property
+    def median_shown(self) -> bool:
+        return self.peer_count >= SMALL_CELL_MINIMUM
+
+    @property
+    def rows(self) -> list[tuple[SubDimension, Decimal | None, Decimal | None]]:
+        return list(zip(self.subdimensions, self.values, self.medians, strict=True))
+
+
+@dataclass
+class CptsProfile:
+    cpts: Cpts
+    results: list[CampaignResult]  # oldest campaign first
+    years: list[YearRow]
+    radar: RadarComparison | None
+
+
+def cpts_profile(cpts: Cpts) -> CptsProfile:
+    """`cpts` comes from `accounts.scoping.get_cpts_for_user`."""
+    grids = latest_grids()
+    all_campaigns = list(campaigns().order_by("year", "opens_on"))
+    results = _results_for(cpts_ids=[cpts.pk], campaigns=all_campaigns, grids=grids)[cpts.pk]
+    indicators = {i.year: i for i in TerritoryIndicator.objects.filter(cpts=cpts)}
+    years = sorted(set(indicators) | {c.year for c in all_campaigns})
+    year_rows = [
+        YearRow(year, indicators.get(year), [r for r in results if r.campaign.year == year])
+        for year in years
+    ]
+    scored = [r for r in results if r.score is not None]
+    radar = _radar_against_region(cpts, scored[-1], grids) if scored else None
+    return CptsProfile(cpts=cpts, results=results, years=year_rows, radar=radar)
+
+
+def campaign_results(*, cpts: list[Cpts], campaign: Campaign) -> dict[int, CampaignResult]:
+    """One campaign's results for a few CPTS (the compare page), by CPTS id."""
+    results = _results_for(
+        cpts_ids=[c.pk for c in cpts], campaigns=[campaign], grids=latest_grids()
+    )
+    return {cpts_id: found[0] for cpts_id, found in results.items()}
+
+
+def subdimensions_of(campaign: Campaign) -> list[SubDimension]:
+    return list(
+        SubDimension.objects.filter(dimension__version=campaign.questionnaire_id)
+        .select_related("dimension")
+        .order_by("dimension__position", "position")
+    )
+
+
+def _results_for(
+    *, cpts_ids: list[int], campaigns: list[Campaign], grids: dict[int, ScoringGrid]
+) -> dict[int, list[CampaignResult]]:
+    responses = {
+        (r.cpts_id, r.campaign_id): r
+        for r in Response.objects.filter(cpts_id__in=cpts_ids, campaign__in=campaigns)
+        .select_related("campaign")
+        .prefetch_related(
+            Prefetch(
+                "scores",
+                ResponseScore.objects.filter(grid__in=[g.pk for g in grids.values()])
+                .select_related("grid")
+                .prefetch_related(
+                    Prefetch(
+                        "areas",
+                        AreaScore.objects.select_related("dimension", "subdimension"),
+                    )
+                ),
+            )
+        )
+    }
+    dimensions: dict[int, list[Dimension]] = defaultdict(list)
+    for dimension in Dimension.objects.filter(
+        version__in={c.questionnaire_id for c in campaigns}
+    ).order_by("position"):
+        dimensions[dimension.version_id].append(dimension)
+    results: dict[int, list[CampaignResult]] = {}
+    for cpts_id in cpts_ids:
+        results[cpts_id] = []
+        for campaign in campaigns:
+            response = responses.get((cpts_id, campaign.pk))
+            score = None
+            if response is not None and response.status == Response.Status.SUBMITTED:
+                grid = grids.get(campaign.questionnaire_id)
+                score = next((s for s in response.scores.all() if s.grid == grid), None)
+            result = CampaignResult(
+                campaign, response, score, dimensions[campaign.questionnaire_id]
+            )
+            if score is not None:
+                result.areas = {_area_key(a): a.value for a in score.areas.all()}
+            results[cpts_id].append(result)
+    return results
+
+
+def _radar_against_region(
+    cpts: Cpts, result: CampaignResult, grids: dict[int, ScoringGrid]
+) -> RadarComparison:
+    """The CPTS's sub-dimensions against the median of the other CPTS of its region."""
+    subdimensions = subdimensions_of(result.campaign)
+    peers = ResponseScore.objects.filter(
+        grid=grids[result.campaign.questionnaire_id],
+        response__campaign=result.campaign,
+        response__status=Response.Status.SUBMITTED,
+        response__cpts__department__region_id=cpts.department.region_id,
+    ).exclude(response__cpts=cpts)
+    peer_count = peers.count()
+    values: dict[str, list[Decimal]] = defaultdict(list)
+    if peer_count >= SMALL_CELL_MINIMUM:
+        rows = AreaScore.objects.filter(
+            score__in=peers, kind=AreaScore.Kind.SUBDIMENSION, value__isnull=False
+        ).values_list("subdimension__code", "value")
+        for code, value in rows:
+            values[code].append(value)
+
+    def median(code: str) -> Decimal | None:
+        found = values.get(code, [])
+        # A sub-dimension assessed for too few peers is as identifying as a small region.
+        return _rounded(statistics.median(found)) if len(found) >= SMALL_CELL_MINIMUM else None
+
+    return RadarComparison(
+        result=result,
+        subdimensions=subdimensions,
+        values=[result.subdimension_value(s) for s in subdimensions],
+        medians=[median(s.code) for s in subdimensions],
+        peer_count=peer_count,
+    )
+
+
+def _rounded(value) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(CENT)

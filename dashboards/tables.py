@@ -1,0 +1,81 @@
+import django_tables2 as tables
+from django.db.models import F
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from dashboards.forms import STATUS_CHOICES
+from dashboards.selectors import dimension_field
+from questionnaire.models import Dimension
+
+
+class ScoreColumn(tables.Column):
+    """A 0–100 score; CPTS without one sort last in both directions."""
+
+    def __init__(self, **kwargs):
+        super().__init__(attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}, **kwargs)
+
+    def render(self, value):
+        return number_format(value, 2)
+
+    def order(self, queryset, is_descending):
+        expression = F(self.accessor)
+        ordered = (
+            expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_last=True)
+        )
+        return queryset.order_by(ordered, "name"), True
+
+
+class OverviewTable(tables.Table):
+    name = tables.Column(
+        verbose_name=_("CPTS"), linkify=("dashboards:cpts", {"pk": tables.A("pk")})
+    )
+    department = tables.Column(
+        verbose_name=_("Département"), accessor="department__code", order_by="department__code"
+    )
+    stage = tables.Column(verbose_name=_("Stade"))
+    response_status = tables.Column(verbose_name=_("Statut"))
+    score_index = ScoreColumn(verbose_name=_("Indice global"))
+    score_level = tables.Column(verbose_name=_("Niveau"))
+    results = tables.Column(
+        verbose_name=_("Détail"), accessor="response_id", orderable=False, empty_values=()
+    )
+
+    class Meta:
+        attrs = {"class": "table table-sm table-hover align-middle", "id": "tableau-cpts"}
+        order_by = ("name",)
+        empty_text = _("Aucune CPTS ne correspond à ces critères.")
+        sequence = (
+            "name",
+            "department",
+            "stage",
+            "response_status",
+            "score_index",
+            "score_level",
+            "...",
+            "results",
+        )
+
+    def __init__(self, *args, dimensions: list[Dimension], levels: dict[str, str], **kwargs):
+        extra = [(dimension_field(d), ScoreColumn(verbose_name=d.label)) for d in dimensions]
+        super().__init__(*args, extra_columns=extra, **kwargs)
+        self.level_labels = levels
+
+    def render_department(self, record):
+        return f"{record.department.name} ({record.department.code})"
+
+    def render_response_status(self, value):
+        return dict(STATUS_CHOICES).get(value, value)
+
+    def render_score_level(self, value):
+        return self.level_labels.get(value, value)
+
+    def render_results(self, record):
+        if record.score_index is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("scoring:results", args=[record.response_id]),
+            _("Résultats"),
+        )
