@@ -53,6 +53,13 @@ def can_manage_campaigns(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.role == User.Role.FCPTS)
 
 
+def can_view_dashboards(user: User) -> bool:
+    """Territory dashboards are for ARS, CPAM and FCPTS staff; coordinators see their results."""
+    return user.is_authenticated and (
+        user.is_superuser or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS)
+    )
+
+
 def can_export(user: User) -> bool:
     """Cohort exports: FCPTS nationally, ARS and CPAM staff for their territory; not coordinators
     (an export spans CPTS, and a coordinator only ever sees their own)."""
