@@ -28,6 +28,16 @@ test: setup
 	$(PY) -m pytest
 	$(PY) manage.py makemigrations --check --dry-run --settings=cpts_portal.settings_test
 
+# Benchmarks on a synthetic cohort in a PostgreSQL database of their own, created then dropped
+# (README, "Performance"). BENCH_SIZE=small|large; BENCH_DATABASE_URL picks the server.
+BENCH_SIZE ?= small
+bench: $(VENV)/.bench-installed
+	$(PY) manage.py bench --size $(BENCH_SIZE) --settings=cpts_portal.settings_bench
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
