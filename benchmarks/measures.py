@@ -3,19 +3,28 @@ the same run on the same data, their ratio and the verdict against the issue's t
 
 from __future__ import annotations
 
-import importlib.util
+import statistics
 import time
+import tracemalloc
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
 
+from accounts.models import User
 from benchmarks.cohort import Cohort
 from benchmarks.load import LoadRun
-from benchmarks.report import Line, seconds, unavailable, verdict
+from benchmarks.report import Line, megabytes, seconds, unavailable, verdict
+from questionnaire.models import Campaign, Response
 from scoring import selectors
 from scoring.models import ScoringGrid
+from territories.models import Cpts, Region
 
 RESCORE_TARGET = 10_000  # responses per second
 AUTOSAVE_TARGET = 2.0  # p95 over the bare view's p95
@@ -87,23 +96,210 @@ def autosave_line(autosave: LoadRun, bare: LoadRun, *, users: int, seconds_: int
     )
 
 
-def measure_export(*, cohort: Cohort, profile_dir: Path | None) -> Line:
-    target = "≤ 2× COPY; peak memory flat small → large"
-    if importlib.util.find_spec("exports.services") is None:
-        return unavailable(
-            "wide CSV export of one campaign", target, "exports/services.py does not exist"
-        )
-    return unavailable(
-        "wide CSV export of one campaign", target, "exports/services.py not wired into the bench"
+EXPORT_TARGET = 2.0  # export time over the COPY time
+MEMORY_FLAT = 1.5  # peak memory of every campaign's export over one campaign's
+OVERVIEW_TARGET = 3.0  # page time over the raw SQL aggregate's
+REPEATS = 5  # page and SQL timings: the median of this many runs, after one warm-up
+
+
+class _CountingStream:
+    """A text stream that keeps nothing: only how much was written."""
+
+    def __init__(self) -> None:
+        self.characters = 0
+
+    def write(self, text: str) -> int:
+        self.characters += len(text)
+        return len(text)
+
+
+def _export_campaign(cohort: Cohort) -> Campaign:
+    """The campaign with the most submitted responses: the heaviest single-campaign export."""
+    return (
+        Campaign.objects.filter(pk__in=[c.pk for c in cohort.campaigns])
+        .annotate(n=Count("responses", filter=Q(responses__status=Response.Status.SUBMITTED)))
+        .order_by("-n", "year")
+        .first()
     )
 
 
-def measure_overview(*, cohort: Cohort, profile_dir: Path | None) -> Line:
-    target = "≤ 3× raw SQL; same query count at every size"
-    if importlib.util.find_spec("dashboards.selectors") is None:
-        return unavailable(
-            "territory overview page (largest region)", target, "dashboards/ has no overview yet"
-        )
-    return unavailable(
-        "territory overview page (largest region)", target, "overview not wired into the bench"
+def _export_peak_memory(write_export, spec) -> int:
+    tracemalloc.start()
+    try:
+        write_export(_CountingStream(), spec=spec, user=None)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def measure_export(*, cohort: Cohort, profile_dir: Path | None) -> Line:
+    measure = "wide CSV export of one campaign"
+    target = f"≤ {EXPORT_TARGET:g}× COPY; peak memory flat as rows grow"
+    try:
+        from exports.services import write_export
+        from exports.spec import WIDE, ExportSpec
+    except ImportError as error:
+        return unavailable(measure, target, f"exports.services not importable ({error})")
+
+    campaign = _export_campaign(cohort)
+    spec = ExportSpec(campaigns=(campaign.slug,), format=WIDE)
+    stream = _CountingStream()
+    with profiled("export", profile_dir):
+        started = time.perf_counter()
+        count = write_export(stream, spec=spec, user=None)
+        elapsed = time.perf_counter() - started
+
+    # Baseline: the same answers (submitted responses of the campaign, with the CPTS that
+    # answered), streamed by PostgreSQL itself as CSV, one row per answer.
+    copied = 0
+    started = time.perf_counter()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY (SELECT r.id, c.code, c.name, r.status, r.submitted_at, q.variable, a.value, "
+            "a.other_text FROM questionnaire_answer a "
+            "JOIN questionnaire_response r ON r.id = a.response_id "
+            "JOIN territories_cpts c ON c.id = r.cpts_id "
+            "JOIN questionnaire_question q ON q.id = a.question_id "
+            "WHERE r.campaign_id = %s AND r.status = 'submitted' ORDER BY r.id, q.number) "
+            "TO STDOUT WITH (FORMAT csv)",
+            [campaign.pk],
+        ) as copy,
+    ):
+        for block in copy:
+            copied += len(block)
+    baseline = time.perf_counter() - started
+
+    all_spec = ExportSpec(campaigns=tuple(c.slug for c in cohort.campaigns), format=WIDE)
+    one_peak = _export_peak_memory(write_export, spec)
+    all_peak = _export_peak_memory(write_export, all_spec)
+    all_count = Response.objects.filter(
+        campaign__in=cohort.campaigns, status=Response.Status.SUBMITTED
+    ).count()
+    ratio = elapsed / baseline
+    flat = all_peak <= MEMORY_FLAT * one_peak
+    return Line(
+        measure=measure,
+        measured=(
+            f"{count:,} responses, {megabytes(stream.characters)} in {seconds(elapsed)}; "
+            f"peak {megabytes(one_peak)}, {megabytes(all_peak)} for all "
+            f"{len(cohort.campaigns)} campaigns ({all_count:,} responses)"
+        ),
+        baseline=f"COPY … TO STDOUT: {megabytes(copied)} in {seconds(baseline)}",
+        ratio=f"{ratio:.1f}×; memory {all_peak / one_peak:.2f}×",
+        target=target,
+        verdict=verdict(ratio <= EXPORT_TARGET and flat),
+    )
+
+
+OVERVIEW_SQL = """
+WITH scope AS (
+    SELECT c.id, c.stage, d.code AS department
+    FROM territories_cpts c JOIN territories_department d ON d.id = c.department_id
+    WHERE d.region_id = %(region)s
+), scored AS (
+    SELECT s.id, s.index, r.campaign_id, scope.stage, scope.department
+    FROM scoring_responsescore s
+    JOIN questionnaire_response r ON r.id = s.response_id
+    JOIN scope ON scope.id = r.cpts_id
+    WHERE r.status = 'submitted' AND s.grid_id = %(grid)s
+)
+SELECT 'rate', NULL, count(*)::float8, count(r.id) FILTER (WHERE r.status = 'submitted')::float8,
+       NULL::float8[]
+FROM scope
+LEFT JOIN questionnaire_response r ON r.cpts_id = scope.id AND r.campaign_id = %(campaign)s
+UNION ALL
+SELECT 'department', department, count(*), avg(index),
+       percentile_cont(ARRAY[0, 0.25, 0.5, 0.75, 1]) WITHIN GROUP (ORDER BY index)
+FROM scored WHERE campaign_id = %(campaign)s AND index IS NOT NULL GROUP BY department
+UNION ALL
+SELECT 'stage', stage, count(*), avg(index),
+       percentile_cont(ARRAY[0, 0.25, 0.5, 0.75, 1]) WITHIN GROUP (ORDER BY index)
+FROM scored WHERE campaign_id = %(campaign)s AND index IS NOT NULL GROUP BY stage
+UNION ALL
+SELECT 'cell', a.dimension_id || ':' || a.constraint, count(*), avg(a.value), NULL
+FROM scoring_areascore a JOIN scored ON scored.id = a.score_id
+WHERE scored.campaign_id = %(campaign)s AND a.kind = 'cell' AND a.value IS NOT NULL
+GROUP BY a.dimension_id, a.constraint
+UNION ALL
+SELECT 'campaign', campaign_id::text, count(*), avg(index),
+       percentile_cont(ARRAY[0, 0.25, 0.5, 0.75, 1]) WITHIN GROUP (ORDER BY index)
+FROM scored WHERE index IS NOT NULL GROUP BY campaign_id
+"""
+
+
+def _median_time(run, repeats: int = REPEATS) -> float:
+    run()  # warm-up: caches, prepared plans, imports
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def measure_overview(*, cohort: Cohort, grid: ScoringGrid, profile_dir: Path | None) -> Line:
+    measure = "territory overview page (largest region)"
+    target = f"≤ {OVERVIEW_TARGET:g}× raw SQL; same query count for every region size"
+    try:
+        url = reverse("dashboards:overview")
+    except NoReverseMatch:
+        return unavailable(measure, target, "no URL named dashboards:overview")
+
+    campaign = cohort.campaigns[-1]
+    query = {"campagne": campaign.slug}
+    client = Client()
+    client.force_login(cohort.ars_user)
+
+    def get_page() -> None:
+        response = client.get(url, query)
+        if response.status_code != 200:
+            raise RuntimeError(f"overview answered HTTP {response.status_code}")
+
+    with CaptureQueriesContext(connection) as queries:
+        get_page()
+    large_queries = len(queries)
+    with profiled("overview", profile_dir):
+        elapsed = _median_time(get_page)
+
+    def aggregate() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                OVERVIEW_SQL,
+                {"region": cohort.largest_region.pk, "grid": grid.pk, "campaign": campaign.pk},
+            )
+            cursor.fetchall()
+
+    baseline = _median_time(aggregate)
+
+    # The same page for the smallest region that has CPTS: an N+1 shows as more queries here.
+    small_region = _smallest_region()
+    small_user = User.objects.create(
+        username="bench-ars-small", role=User.Role.ARS, region=small_region, password="!"
+    )
+    client.force_login(small_user)
+    with CaptureQueriesContext(connection) as queries:
+        get_page()
+    small_queries = len(queries)
+    ratio = elapsed / baseline
+    visible = Cpts.objects.filter(department__region=cohort.largest_region).count()
+    return Line(
+        measure=measure,
+        measured=(
+            f"{cohort.largest_region.name} ({visible:,} CPTS): {seconds(elapsed)}, "
+            f"{large_queries} queries ({small_queries} for {small_region.name})"
+        ),
+        baseline=f"one SQL aggregate: {seconds(baseline)}",
+        ratio=f"{ratio:.1f}×",
+        target=target,
+        verdict=verdict(ratio <= OVERVIEW_TARGET and large_queries == small_queries),
+    )
+
+
+def _smallest_region() -> Region:
+    return (
+        Region.objects.annotate(n=Count("departments__cpts"))
+        .filter(n__gt=0)
+        .order_by("n", "code")
+        .first()
     )

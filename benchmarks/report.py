@@ -46,4 +46,4 @@ def seconds(value: float) -> str:
 
 
 def megabytes(value: float) -> str:
-    return f"{value / 2**20:.1f} MiB"
+    return f"{value / 2**10:.0f} KiB" if value < 2**20 else f"{value / 2**20:.1f} MiB"

@@ -107,7 +107,7 @@ class Command(BaseCommand):
             self._step("Wide CSV export vs COPY…")
             export = measures.measure_export(cohort=cohort, profile_dir=profile)
             self._step("Territory overview vs one SQL aggregate…")
-            overview = measures.measure_overview(cohort=cohort, profile_dir=profile)
+            overview = measures.measure_overview(cohort=cohort, grid=grid, profile_dir=profile)
             self._step(
                 f"Autosave under load: {spec.load_users} users, {spec.load_seconds} s each for "
                 "autosave and the bare view…"
