@@ -511,7 +511,7 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
             "cpts__code", flat=True
         )
     )
-    drafts: dict[str, list[tuple[Question, Any, str]]] = {}
+    drafts: dict[str, list[tuple[Question, Any, str, int]]] = {}
     for code, by_number in pending.items():
         if code in existing:
             errors.append(
@@ -543,7 +543,7 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
             response._change_reason = "Import"
             response.save()
             response_ids.append(response.pk)
-            for question, value, other_text in answers:
+            for question, value, other_text, _ in answers:
                 Answer(
                     response=response, question=question, value=value, other_text=other_text
                 ).save()
@@ -663,7 +663,7 @@ def _profession(layout: _QuestionLayout, value: str) -> str | None:
 
 def _clean_pending(
     code: str, by_number: dict[int, _Pending], errors: list[tuple[int, str]]
-) -> list[tuple[Question, Any, str]] | None:
+) -> list[tuple[Question, Any, str, int]] | None:
     answers = []
     failed = False
     for number in sorted(by_number):
@@ -703,33 +703,39 @@ def _clean_pending(
             errors.append((entry.line, f"{layout.variable} (CPTS {code}) : {error}"))
             failed = True
             continue
-        answers.append((layout.question, cleaned, other))
+        answers.append((layout.question, cleaned, other, entry.line))
     return None if failed else answers
 
 
 def _complete(
     code: str,
     line: int,
-    answers: list[tuple[Question, Any, str]],
+    answers: list[tuple[Question, Any, str, int]],
     layouts: dict[int, _QuestionLayout],
     errors: list[tuple[int, str]],
 ) -> bool:
     """An imported response is submitted, so it must be complete, with nothing that does not
     apply (the export leaves such answers out, so a round trip never has them)."""
-    values = {question.pk: value for question, value, _ in answers}
-    answered = {question.pk for question, _, _ in answers}
-    not_applicable = [q.variable for q, _, _ in answers if not rules.is_applicable(q, values)]
+    values = {question.pk: value for question, value, _, _ in answers}
+    complete = True
+    for question, _, _, answer_line in answers:
+        if not rules.is_applicable(question, values):
+            condition = question.condition_question.variable
+            errors.append(
+                (
+                    answer_line,
+                    f"{question.variable} (CPTS {code}) : ne s'applique pas à cette CPTS "
+                    f"(selon {condition}).",
+                )
+            )
+            complete = False
     missing = [
         layout.variable
         for layout in layouts.values()
-        if layout.question.pk not in answered and rules.is_applicable(layout.question, values)
+        if layout.question.pk not in values and rules.is_applicable(layout.question, values)
     ]
-    if not_applicable:
-        errors.append(
-            (line, f"CPTS {code} : ne s'applique pas à cette CPTS : {', '.join(not_applicable)}.")
-        )
     if missing:
         errors.append(
             (line, f"CPTS {code} : réponse incomplète, sans réponse à {', '.join(missing)}.")
         )
-    return not (not_applicable or missing)
+    return complete and not missing

@@ -2,37 +2,29 @@
 injection rule, Excel (France), territory scoping, the page, background jobs and retention."""
 
 import csv
-import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
-from django.utils import timezone
+from django.core.management import call_command
 
 from cpts_portal.spreadsheet import neutralise, restore
 from exports import services
-from exports.models import ExportJob
-from exports.spec import ExportError, ExportSpec
+from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
 from scoring import services as scoring_services
-from tests.factories import CampaignFactory, CptsFactory
+from tests.factories import CampaignFactory
 from tests.test_scoring import GRID_PATH, MIXED, make_response
 
 SLUG = "campagne-export"
 FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
 
 
-@pytest.fixture
-def grid(questionnaire):
+def load_grid():
     return scoring_services.grid_load(path=GRID_PATH).grid
 
 
-@pytest.fixture
-def cohort(questionnaire, grid, territory):
+def build_cohort(questionnaire, territory, grid):
     """MIXED submitted by Paris Un, Saint-Denis and Lyon (Q10 with an "Autre" text), a draft
     for Paris Deux; all scored with the grid."""
     campaign = CampaignFactory(questionnaire=questionnaire, slug=SLUG, year=2026)
@@ -48,6 +40,16 @@ def cohort(questionnaire, grid, territory):
     return campaign, responses
 
 
+@pytest.fixture
+def grid(questionnaire):
+    return load_grid()
+
+
+@pytest.fixture
+def cohort(questionnaire, territory, grid):
+    return build_cohort(questionnaire, territory, grid)
+
+
 def export(spec: ExportSpec, user=None) -> str:
     out = io.StringIO(newline="")
     services.write_export(out, spec=spec, user=user)
@@ -55,7 +57,9 @@ def export(spec: ExportSpec, user=None) -> str:
 
 
 def read(text: str, delimiter: str = ",") -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter))
+    return list(
+        csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter)
+    )
 
 
 def by_code(rows: list[list[str]]) -> dict[str, dict[str, str]]:
@@ -292,7 +296,7 @@ def test_excel_france_has_bom_semicolons_and_decimal_comma(cohort, territory):
 
 @pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
 def test_formula_cells_are_neutralised_in_every_format(prefix, cohort, territory, questionnaire):
-    dangerous = prefix + "HYPERLINK(\"http://x\")"
+    dangerous = prefix + 'HYPERLINK("http://x")'
     cpts = territory["paris_1"]
     cpts.name = dangerous
     cpts.save()
