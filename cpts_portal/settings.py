@@ -169,6 +169,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Background export files are kept 7 days (exports.models.RETENTION), then purged by beat.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-exports": {
+        "task": "exports.tasks.purge_expired_exports",
+        "schedule": 3600.0,
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -408,7 +408,11 @@ def export_job_start(*, spec: ExportSpec, user: User) -> ExportJob:
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
     """Build the job's file, reporting progress on the job row; a failure is recorded, not
-    raised (a user-facing ExportError keeps its message, anything else a generic one)."""
+    raised (a user-facing ExportError keeps its message, anything else a generic one).
+
+    A job already built is left alone: a task delivered twice does not rebuild the file."""
+    if job.status == ExportJob.Status.DONE:
+        return job
     job.status = ExportJob.Status.RUNNING
     job.done = 0
     job.save(update_fields=["status", "done"])

@@ -284,3 +284,12 @@ def test_queries_do_not_grow_with_the_cohort(cohort, grid, fmt):
     score_all_submitted(grid=grid)
     assert Response.objects.filter(campaign=campaign).count() == 9
     assert _queries(spec) == small
+
+
+def test_beat_purges_expired_exports_with_a_registered_task(settings):
+    from cpts_portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-exports"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] <= 24 * 3600  # a file never outlives its 7 days by more than a day
