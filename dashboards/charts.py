@@ -18,6 +18,7 @@ from dashboards.selectors import (
     SMALL_CELL_MINIMUM,
     CampaignResult,
     Distribution,
+    MeanCell,
     RadarComparison,
     TerritoryAggregates,
 )
@@ -81,35 +82,23 @@ def matrix_chart(data: TerritoryAggregates) -> Chart:
     rows, hidden = [], 0
     for cells in data.matrix:
         for cell in cells:
-            hidden += not cell.shown
+            hidden += cell.count > 0 and not cell.shown
             rows.append(
                 [
                     cell.dimension.label,
                     cell.constraint_label,
                     cell.count,
                     cell.mean,
-                    "" if cell.shown else hidden_note(),
+                    _cell_note(cell.count, cell.shown),
                 ]
             )
     figure = None
-    if data.matrix and hidden < len(rows):
+    if any(cell.shown for cells in data.matrix for cell in cells):
         figure = heatmap_figure(
             rows=[cells[0].dimension.label for cells in data.matrix],
             columns=[str(label) for _code, label in ConstraintType.choices],
             values=[[cell.mean for cell in cells] for cells in data.matrix],
-            texts=[
-                [
-                    (
-                        _("moyenne %(value)s") % {"value": percent(cell.mean)}
-                        if cell.mean is not None
-                        else _("masqué")
-                    )
-                    + "<br>"
-                    + _("%(count)s CPTS") % {"count": cell.count}
-                    for cell in cells
-                ]
-                for cells in data.matrix
-            ],
+            texts=[[_cell_text(cell) for cell in cells] for cells in data.matrix],
         )
     return Chart(
         slug="matrice",
@@ -121,6 +110,19 @@ def matrix_chart(data: TerritoryAggregates) -> Chart:
         ),
         hidden=hidden,
     )
+
+
+def _cell_note(count: int, shown: bool) -> str:
+    if not count:
+        return _("non évalué")
+    return "" if shown else hidden_note()
+
+
+def _cell_text(cell: MeanCell) -> str:
+    if not cell.count:
+        return _("non évalué")
+    value = _("moyenne %(value)s") % {"value": percent(cell.mean)} if cell.shown else _("masqué")
+    return value + "<br>" + _("%(count)s CPTS") % {"count": cell.count}
 
 
 def evolution_chart(data: TerritoryAggregates) -> Chart:
@@ -266,7 +268,8 @@ def result_matrix_figure(result: CampaignResult, *, height: int = 320) -> dict[s
     ]
     return heatmap_figure(
         rows=[d.label for d in result.dimensions],
-        columns=[str(label) for _code, label in ConstraintType.choices],
+        # Half-width figures: "Contraintes<br>internes" fits where one line would be tilted.
+        columns=[str(label).replace(" ", "<br>", 1) for _code, label in ConstraintType.choices],
         values=values,
         texts=[[percent(v) if v is not None else _("non évalué") for v in row] for row in values],
         height=height,

@@ -37,6 +37,7 @@ class OverviewForm(forms.Form):
         queryset=Cpts.objects.none(),
         required=False,
         label=_("CPTS à suivre dans l’évolution"),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text=_("Jusqu’à %(max)s CPTS.") % {"max": MAX_FOLLOWED},
     )
 
@@ -59,6 +60,7 @@ class CompareForm(forms.Form):
     cpts = forms.ModelMultipleChoiceField(
         queryset=Cpts.objects.none(),
         label=_("CPTS à comparer"),
+        widget=forms.SelectMultiple(attrs={"size": 10}),
         help_text=_("De %(min)s à %(max)s CPTS.") % {"min": COMPARE_MIN, "max": COMPARE_MAX},
     )
 
