@@ -343,3 +343,14 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_cpts(client, users, gr
         scored_cpts(campaign, grid, 9, "13")
     assert Campaign.objects.count() == 2 and Cpts.objects.count() > 40
     assert measure() == small
+
+
+def test_refusals_are_explained_in_french(client, users, scored):
+    client.force_login(users["coordinator"])
+    assert (
+        "Votre rôle ne donne pas accès"
+        in client.get(reverse("dashboards:overview")).content.decode()
+    )
+    client.force_login(users["ars"])
+    missing = client.get(reverse("dashboards:cpts", args=[999999]))
+    assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()
