@@ -106,16 +106,26 @@ def _save_section(request, response, current, state) -> dict[int, str]:
 @login_required
 @require_POST
 def autosave(request: HttpRequest, pk: int) -> JsonResponse:
-    response = responses_editable_by(request.user).filter(pk=pk).first()
+    # Saving one answer never reads the questionnaire's definition (~40 KB of JSON to decode).
+    response = (
+        responses_editable_by(request.user)
+        .filter(pk=pk)
+        .defer("campaign__questionnaire__definition")
+        .first()
+    )
     if response is None:
         return JsonResponse(
             {"status": "locked", "error": "Cette réponse n'est pas modifiable."}, status=404
         )
     question_id = request.POST.get("question", "")
-    question = Question.objects.filter(
-        pk=int(question_id) if question_id.isdigit() else 0,
-        version_id=response.campaign.questionnaire_id,
-    ).first()
+    question = (
+        Question.objects.filter(
+            pk=int(question_id) if question_id.isdigit() else 0,
+            version_id=response.campaign.questionnaire_id,
+        )
+        .prefetch_related("options")
+        .first()
+    )
     if question is None:
         return JsonResponse({"status": "invalid", "error": "Question inconnue."}, status=400)
     value, other = read_answer(question, request.POST)
@@ -134,14 +144,14 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"status": "locked", "error": str(error)}, status=409)
     except services.AnswerConflict as conflict:
         return JsonResponse(_conflict_payload(question, conflict.current), status=409)
-    state = selectors.response_state(response)
+    progress = selectors.response_progress(response)
     return JsonResponse(
         {
             "status": "saved",
             "revision": answer.revision if answer else 0,
-            "answered": state.answered,
-            "applicable": state.applicable,
-            "percent": state.percent,
+            "answered": progress.answered,
+            "applicable": progress.applicable,
+            "percent": progress.percent,
         }
     )
 
