@@ -114,7 +114,7 @@ def matrix_chart(data: TerritoryAggregates) -> Chart:
 
 def _cell_note(count: int, shown: bool) -> str:
     if not count:
-        return _("non évalué")
+        return _("aucune CPTS évaluée")
     return "" if shown else hidden_note()
 
 
@@ -138,7 +138,7 @@ def evolution_chart(data: TerritoryAggregates) -> Chart:
             p.distribution.median,
             p.distribution.q3,
             *[p.followed.get(c.pk) for c in data.followed],
-            "" if p.distribution.shown else hidden_note(),
+            _cell_note(p.distribution.count, p.distribution.shown),
         ]
         for p in points
     ]
@@ -202,7 +202,7 @@ def evolution_chart(data: TerritoryAggregates) -> Chart:
         ),
         figure=figure,
         table=ChartTable(columns, rows),
-        hidden=len(points) - len(shown),
+        hidden=sum(1 for p in points if p.distribution.count and not p.distribution.shown),
     )
 
 
@@ -242,7 +242,7 @@ def _distribution_chart(
             g.median,
             g.q3,
             g.maximum,
-            "" if g.shown else hidden_note(),
+            _cell_note(g.count, g.shown),
         ]
         for g in groups
     ]
@@ -254,7 +254,7 @@ def _distribution_chart(
         summary=summary,
         figure=figure,
         table=ChartTable(columns, rows),
-        hidden=len(groups) - len(shown),
+        hidden=sum(1 for g in groups if g.count and not g.shown),
     )
 
 

@@ -233,6 +233,8 @@ def test_territory_aggregates_need_five_cpts(client, users, campaign, grid, coun
             assert row["Moyenne"] == "" and row["Note"] == "masqué : moins de 5 CPTS"
     assert (charts["matrice"].figure is not None) == shown
     assert (charts["departements"].figure is not None) == shown
+    # All four or five CPTS share one stage: the other stages are empty, not hidden.
+    assert charts["stades"].hidden == (0 if shown else 1)
 
 
 def test_the_region_median_on_a_cpts_page_needs_five_other_cpts(client, users, campaign, grid):
