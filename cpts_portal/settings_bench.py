@@ -8,6 +8,7 @@ urlconf that adds the bare baseline view to the production URLs.
 """
 
 import os
+import warnings
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-never-used-in-production")
@@ -36,3 +37,6 @@ STORAGES = {  # noqa: F405
 # Scores are computed in-process, as `make run` does; the bench measures the work, not a broker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://localhost/"
+
+# Whitenoise warns that STATIC_ROOT was never collected; the bench serves no static file.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
