@@ -27,10 +27,10 @@ from scoring.charts import (
     FONT,
     OURS,
     as_float,
-    base_layout,
     heatmap_figure,
     percent,
     radar_series_figure,
+    with_layout,
 )
 from territories.models import Cpts
 
@@ -185,14 +185,13 @@ def evolution_chart(data: TerritoryAggregates) -> Chart:
         )
     figure = None
     if traces:
-        figure = go.Figure(traces)
-        figure.update_layout(
-            **base_layout(height=380),
+        figure = with_layout(
+            go.Figure(traces),
+            height=380,
             yaxis={"range": [0, 100], "title": {"text": _("Indice global")}, "fixedrange": True},
             xaxis={"type": "category", "fixedrange": True},
             legend={"orientation": "h", "y": -0.2},
         )
-        figure = figure.to_plotly_json()
     return Chart(
         slug="evolution",
         title=_("Évolution d’une campagne à l’autre"),
@@ -213,7 +212,7 @@ def _distribution_chart(
     figure = None
     if shown:
         # Only the quartiles go to the browser, never the individual values.
-        figure = go.Figure(
+        box = go.Figure(
             go.Box(
                 x=[g.label for g in shown],
                 q1=[as_float(g.q1) for g in shown],
@@ -226,13 +225,13 @@ def _distribution_chart(
                 hoverinfo="y",
             )
         )
-        figure.update_layout(
-            **base_layout(height=380),
+        figure = with_layout(
+            box,
+            height=380,
             yaxis={"range": [0, 100], "title": {"text": _("Indice global")}, "fixedrange": True},
             xaxis={"type": "category", "fixedrange": True, "tickfont": FONT},
             showlegend=False,
         )
-        figure = figure.to_plotly_json()
     rows = [
         [
             g.label,
