@@ -1,0 +1,104 @@
+"""Every URL of the portal, walked for every role.
+
+The app-level tests say what each role may do; this one holds the invariants of the whole site:
+a new URL must be added to ROUTES (the first test fails otherwise), no URL answers 500, the
+anonymous visitor is sent to the login page, and no page or file ever names a CPTS outside the
+user's scope.
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from accounts.scoping import cpts_visible_to
+from exports.models import ExportJob
+from questionnaire.models import Response, SubDimension
+from scoring import services
+from tests.factories import CampaignFactory
+from tests.test_scoring import GRID_PATH, MIXED, make_response
+
+PUBLIC = {"login", "logout", "health"}
+ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
+
+
+def portal_routes(patterns=None, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin: staff only, tested by Django
+            inner = f"{pattern.namespace}:" if pattern.namespace else namespace
+            names |= portal_routes(pattern.url_patterns, inner)
+        else:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+@pytest.fixture
+def routes(users, territory, campaign):
+    """Arguments for every route, pointing at objects of CPTS Paris Un (in every territorial
+    scope but Lyon's, and coordinated by the coordinator)."""
+    grid = services.grid_load(path=GRID_PATH).grid
+    for cpts in territory.values():
+        services.response_score(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
+    open_campaign = CampaignFactory(questionnaire=campaign.questionnaire)
+    paris = territory["paris_1"]
+    draft = Response.objects.create(campaign=open_campaign, cpts=paris)
+    submitted = Response.objects.get(campaign=campaign, cpts=paris)
+    job = ExportJob.objects.create(
+        requested_by=users["fcpts"], parameters={}, filename="export.csv"
+    )
+    section = SubDimension.objects.filter(dimension__version=campaign.questionnaire).first()
+    return {
+        "home": {},
+        "login": {},
+        "logout": {},
+        "health": {},
+        "questionnaire:my_cpts": {},
+        "questionnaire:start": {"campaign_slug": open_campaign.slug, "cpts_pk": paris.pk},
+        "questionnaire:section": {"pk": draft.pk, "code": section.code},
+        "questionnaire:autosave": {"pk": draft.pk},
+        "questionnaire:review": {"pk": draft.pk},
+        "questionnaire:submit": {"pk": draft.pk},
+        "questionnaire:reopen": {"pk": submitted.pk},
+        "questionnaire:history": {"pk": submitted.pk},
+        "scoring:index": {},
+        "scoring:results": {"pk": submitted.pk},
+        "scoring:explanation": {"pk": submitted.pk},
+        "dashboards:overview": {},
+        "dashboards:chart_csv": {"slug": "matrice"},
+        "dashboards:cpts": {"pk": paris.pk},
+        "dashboards:compare": {},
+        "exports:index": {},
+        "exports:job": {"pk": job.pk},
+        "exports:job_status": {"pk": job.pk},
+        "exports:job_download": {"pk": job.pk},
+    }
+
+
+def test_every_route_is_in_the_walk(routes):
+    assert portal_routes() == set(routes)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_fails_or_shows_a_cpts_outside_the_scope(client, users, territory, routes, role):
+    user = users.get(role)
+    if user is not None:
+        client.force_login(user)
+    visible = set(cpts_visible_to(user).values_list("pk", flat=True)) if user else set()
+    hidden_names = [c.name for c in territory.values() if c.pk not in visible]
+    for name, kwargs in routes.items():
+        url = reverse(name, kwargs=kwargs)
+        # Reads for everyone; writes only where they must be refused, so the walk changes nothing.
+        methods = ["get", "post"] if role in ("anonymous", "no_role") else ["get"]
+        for method in methods:
+            response = getattr(client, method)(url)
+            assert response.status_code < 500, (method, url)
+            body = b"".join(response) if response.streaming else response.content
+            for hidden in hidden_names:
+                assert hidden not in body.decode(errors="replace"), (method, url, hidden)
+            if role == "anonymous" and name not in PUBLIC and response.status_code != 405:
+                assert response.status_code == 302, (method, url)
+                assert response.url.startswith(reverse("login")), (method, url)
+            if role == "no_role" and name not in PUBLIC | {"home", "scoring:index"}:
+                assert response.status_code in (302, 403, 404, 405), (method, url)
+    assert Response.objects.filter(status=Response.Status.SUBMITTED).count() == len(territory)
