@@ -10,15 +10,17 @@ scored question is "not assessed" (None), never 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from questionnaire import rules
 from questionnaire.models import Question
-from scoring.grid import GridSpec, Level
+from scoring.grid import GridSpec, Level, QuestionRule
 
 SCORED = "scored"
 UNANSWERED = "unanswered"
@@ -61,15 +63,34 @@ class QuestionOutcome:
         return self.weight * self.points / self.maximum if self.points is not None else Fraction(0)
 
 
-@dataclass(frozen=True)
-class AreaOutcome:
-    earned: Fraction
-    possible: Fraction
+class AreaOutcome(NamedTuple):
+    """Σ contributions and Σ weights of an area, kept as integer multiples of 1 / `scale`.
+
+    Every contribution of a grid is a multiple of one common 1 / scale (see `ScoringPlan`), so
+    summing integers is exact and far cheaper than summing fractions, which reduce on every
+    addition; `earned`, `possible` and `score` give the exact fractions back. A named tuple:
+    a batch creates tens of thousands of them.
+    """
+
+    scaled_earned: int
+    scaled_possible: int
+    scale: int
     questions: tuple[int, ...]
 
     @property
+    def earned(self) -> Fraction:
+        return Fraction(self.scaled_earned, self.scale)
+
+    @property
+    def possible(self) -> Fraction:
+        return Fraction(self.scaled_possible, self.scale)
+
+    @property
     def score(self) -> Fraction | None:
-        return 100 * self.earned / self.possible if self.possible else None
+        # 100 × earned / possible: the common scale cancels out.
+        if not self.scaled_possible:
+            return None
+        return Fraction(100 * self.scaled_earned, self.scaled_possible)
 
 
 @dataclass(frozen=True)
@@ -82,6 +103,131 @@ class ScoreResult:
     level: Level | None
 
 
+class ScoringPlan:
+    """One grid applied to one questionnaire, prepared once to score many responses.
+
+    What does not depend on the answers is worked out here: which questions feed which area,
+    the conditions, and the common denominator of all contributions. What depends on few
+    distinct answers is remembered: a question's outcome per answer value (a cohort gives the
+    same few answers to a single-choice question) and the index per set of dimension scores.
+    Results are exactly those of the method; only the work is shared.
+    """
+
+    def __init__(self, *, grid: GridSpec, layout: Layout, questions: Sequence[Question]) -> None:
+        by_number = {question.number: question for question in questions}
+        self.grid = grid
+        self.layout = layout
+        # (number, rule, question id, the question if conditional) in question order, the
+        # order of the result's mappings.
+        self._scored = [
+            (
+                number,
+                rule,
+                by_number[number].id,
+                by_number[number] if by_number[number].condition_question_id else None,
+            )
+            for number, rule in sorted(grid.rules.items())
+        ]
+        self.scale = _common_scale(grid)
+        self._areas: list[tuple[str, Any, list[int]]] = []
+        positions = {number: i for i, (number, *_rest) in enumerate(self._scored)}
+        for code in layout.subdimensions:
+            members = [positions[n] for n, r, *_ in self._scored if r.subdimension == code]
+            self._areas.append(("subdimensions", code, members))
+        for dimension, constraint in layout.cells:
+            members = [
+                positions[n]
+                for n, r, *_ in self._scored
+                if r.dimension == dimension and r.constraint == constraint
+            ]
+            self._areas.append(("cells", (dimension, constraint), members))
+        for dimension in layout.dimensions:
+            members = [positions[n] for n, r, *_ in self._scored if r.dimension == dimension]
+            self._areas.append(("dimensions", dimension, members))
+        weights = [_scaled(rule.weight, self.scale) for _n, rule, *_ in self._scored]
+        self._areas = [
+            (group, key, [(i, weights[i], self._scored[i][0]) for i in members])
+            for group, key, members in self._areas
+        ]
+        self._outcomes: dict[tuple, tuple[QuestionOutcome, int | None]] = {}
+        self._indexes: dict[tuple, tuple[Fraction | None, Level | None]] = {}
+
+    def score(self, values: Mapping[int, Any]) -> ScoreResult:
+        """Score one response. `values` maps question ids to stored answer values."""
+        outcomes: dict[int, QuestionOutcome] = {}
+        scaled: list[int | None] = []  # scaled contribution; None when it does not apply
+        cache = self._outcomes
+        for number, rule, question_id, conditional in self._scored:
+            value = values.get(question_id)
+            if conditional is not None and not rules.is_applicable(conditional, values):
+                status, value = NOT_APPLICABLE, None
+            elif _is_empty(value):
+                status, value = UNANSWERED, None
+            else:
+                status = SCORED
+            # Most answers are option codes: they are their own key.
+            key = (number, status, value if value.__class__ is str else _hashable(value))
+            found = cache.get(key)
+            if found is None:
+                found = self._new_outcome(number, rule, status, value)
+                if key[2] is not _UNHASHABLE:
+                    cache[key] = found
+            outcomes[number] = found[0]
+            scaled.append(found[1])
+
+        scale = self.scale
+        found_areas: dict[str, dict] = {"subdimensions": {}, "cells": {}, "dimensions": {}}
+        for group, key, members in self._areas:
+            earned = possible = 0
+            counted = []
+            for i, weight, number in members:
+                contribution = scaled[i]
+                if contribution is not None:
+                    earned += contribution
+                    possible += weight
+                    counted.append(number)
+            found_areas[group][key] = AreaOutcome(earned, possible, scale, tuple(counted))
+        found = found_areas
+
+        dimensions = found["dimensions"]
+        key = tuple((a.scaled_earned, a.scaled_possible) for a in dimensions.values())
+        if key not in self._indexes:
+            self._indexes[key] = self._index(dimensions)
+        index, level = self._indexes[key]
+        return ScoreResult(
+            questions=outcomes,
+            subdimensions=found["subdimensions"],
+            cells=found["cells"],
+            dimensions=dimensions,
+            index=index,
+            level=level,
+        )
+
+    def _new_outcome(
+        self, number: int, rule: QuestionRule, status: str, value: Any
+    ) -> tuple[QuestionOutcome, int | None]:
+        if status == NOT_APPLICABLE:
+            points = None
+        elif status == UNANSWERED:
+            points = Fraction(0)
+        else:
+            points = rule.raw_points(value)
+        outcome = QuestionOutcome(number, status, points, rule.maximum, rule.weight)
+        # A question that does not apply leaves numerator and denominator: no contribution.
+        return outcome, None if points is None else _scaled(outcome.earned, self.scale)
+
+    def _index(self, dimensions: Mapping[str, AreaOutcome]) -> tuple[Fraction | None, Level | None]:
+        weighted = [
+            (self.grid.dimension_weights[d], result.score)
+            for d, result in dimensions.items()
+            if result.score is not None
+        ]
+        if not weighted:
+            return None, None
+        index = sum(w * s for w, s in weighted) / sum(w for w, _ in weighted)
+        return index, self.grid.level_for(index)
+
+
 def score_answers(
     *,
     grid: GridSpec,
@@ -89,50 +235,53 @@ def score_answers(
     questions: Sequence[Question],
     values: Mapping[int, Any],
 ) -> ScoreResult:
-    """Score one response. `values` maps question ids to stored answer values."""
-    by_number = {question.number: question for question in questions}
-    outcomes: dict[int, QuestionOutcome] = {}
-    for number, rule in sorted(grid.rules.items()):
-        question = by_number[number]
-        value = values.get(question.id)
-        if not rules.is_applicable(question, values):
-            status, points = NOT_APPLICABLE, None
-        elif _is_empty(value):
-            status, points = UNANSWERED, Fraction(0)
-        else:
-            status, points = SCORED, rule.raw_points(value)
-        outcomes[number] = QuestionOutcome(number, status, points, rule.maximum, rule.weight)
+    """Score one response. `values` maps question ids to stored answer values.
 
-    def area(numbers: list[int]) -> AreaOutcome:
-        counted = [outcomes[n] for n in numbers if outcomes[n].status != NOT_APPLICABLE]
-        return AreaOutcome(
-            earned=sum((o.earned for o in counted), Fraction(0)),
-            possible=sum((o.weight for o in counted), Fraction(0)),
-            questions=tuple(o.number for o in counted),
+    To score many responses with one grid, build a `ScoringPlan` once and call its `score`.
+    """
+    return ScoringPlan(grid=grid, layout=layout, questions=questions).score(values)
+
+
+def _common_scale(grid: GridSpec) -> int:
+    """A denominator that every contribution weight × p / m and every weight is a multiple of.
+
+    Raw points are option, band or capped points, their sums, or whole numbers: multiples of
+    1 / L, L the lowest common multiple of the rule's point denominators. So weight × p / m is a
+    multiple of 1 / (denominator of weight / m × L).
+    """
+    scale = 1
+    for rule in grid.rules.values():
+        denominators = [p.denominator for p in rule.points.values()]
+        denominators += [p.denominator for _start, p in rule.bands]
+        points_scale = math.lcm(rule.maximum.denominator, *denominators)
+        scale = math.lcm(
+            scale, (rule.weight / rule.maximum).denominator * points_scale, rule.weight.denominator
         )
+    return scale
 
-    def numbers_where(**placement: str) -> list[int]:
-        return [
-            n
-            for n, rule in sorted(grid.rules.items())
-            if all(getattr(rule, key) == value for key, value in placement.items())
-        ]
 
-    dimensions = {d: area(numbers_where(dimension=d)) for d in layout.dimensions}
-    weighted = [
-        (grid.dimension_weights[d], result.score)
-        for d, result in dimensions.items()
-        if result.score is not None
-    ]
-    index = sum(w * s for w, s in weighted) / sum(w for w, _ in weighted) if weighted else None
-    return ScoreResult(
-        questions=outcomes,
-        subdimensions={s: area(numbers_where(subdimension=s)) for s in layout.subdimensions},
-        cells={(d, c): area(numbers_where(dimension=d, constraint=c)) for d, c in layout.cells},
-        dimensions=dimensions,
-        index=index,
-        level=grid.level_for(index) if index is not None else None,
-    )
+def _scaled(value: Fraction, scale: int) -> int:
+    scaled = value * scale
+    if scaled.denominator != 1:  # the scale's reasoning above no longer holds: fail loudly
+        raise ArithmeticError(f"{value} is not a multiple of 1/{scale}")
+    return scaled.numerator
+
+
+_UNHASHABLE = object()
+
+
+def _hashable(value: Any) -> Any:
+    """A key equal for equal answer values (JSON: code, list of codes, number, {row: code})."""
+    if isinstance(value, list):
+        value = tuple(value)
+    elif isinstance(value, dict):
+        value = tuple(sorted(value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return _UNHASHABLE
+    # 1, 1.0 and True are equal keys in a dict but may not score alike: keep the type apart.
+    return (type(value), value)
 
 
 def _is_empty(value: Any) -> bool:
@@ -141,5 +290,15 @@ def _is_empty(value: Any) -> bool:
 
 def to_decimal(value: Fraction, places: int) -> Decimal:
     """Round an exact result for storage and display (half up: 62.125 → 62.13)."""
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return ratio_to_decimal(value.numerator, value.denominator, places)
+
+
+@lru_cache(maxsize=65_536)
+def ratio_to_decimal(numerator: int, denominator: int, places: int) -> Decimal:
+    """numerator / denominator rounded as `to_decimal` rounds it, from integers.
+
+    Decimal division is correctly rounded (to the context's 28 digits), so the result depends
+    only on the ratio, not on whether it is reduced. Cached: a cohort's areas share few ratios.
+    """
+    exact = Decimal(numerator) / Decimal(denominator)
     return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

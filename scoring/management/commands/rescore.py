@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scoring import selectors, tasks
 from scoring.models import ScoringGrid
+from scoring.services import BATCH_SIZE
 
 OUTCOMES = {
     "created": "créés",
@@ -22,7 +23,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--grid", required=True, help="grid version, e.g. miller-2022-v1")
-        parser.add_argument("--batch-size", type=int, default=200)
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument(
             "--timeout", type=float, default=600, help="seconds to wait for each batch"
         )
