@@ -109,8 +109,8 @@ class ScoringPlan:
     What does not depend on the answers is worked out here: which questions feed which area,
     the conditions, and the common denominator of all contributions. What depends on few
     distinct answers is remembered: a question's outcome per answer value (a cohort gives the
-    same few answers to a single-choice question) and the index per set of dimension scores.
-    Results are exactly those of the method; only the work is shared.
+    same few answers to a single-choice question). Results are exactly those of the method;
+    only the work is shared.
     """
 
     def __init__(self, *, grid: GridSpec, layout: Layout, questions: Sequence[Question]) -> None:
@@ -150,7 +150,6 @@ class ScoringPlan:
             for group, key, members in self._areas
         ]
         self._outcomes: dict[tuple, tuple[QuestionOutcome, int | None]] = {}
-        self._indexes: dict[tuple, tuple[Fraction | None, Level | None]] = {}
 
     def score(self, values: Mapping[int, Any]) -> ScoreResult:
         """Score one response. `values` maps question ids to stored answer values."""
@@ -190,10 +189,7 @@ class ScoringPlan:
         found = found_areas
 
         dimensions = found["dimensions"]
-        key = tuple((a.scaled_earned, a.scaled_possible) for a in dimensions.values())
-        if key not in self._indexes:
-            self._indexes[key] = self._index(dimensions)
-        index, level = self._indexes[key]
+        index, level = self._index(dimensions)
         return ScoreResult(
             questions=outcomes,
             subdimensions=found["subdimensions"],
@@ -217,14 +213,21 @@ class ScoringPlan:
         return outcome, None if points is None else _scaled(outcome.earned, self.scale)
 
     def _index(self, dimensions: Mapping[str, AreaOutcome]) -> tuple[Fraction | None, Level | None]:
-        weighted = [
-            (self.grid.dimension_weights[d], result.score)
-            for d, result in dimensions.items()
-            if result.score is not None
-        ]
-        if not weighted:
+        # Σ w × 100 × earned / possible over the assessed dimensions, over Σ w: put over one
+        # denominator with integers, then a single (reducing) fraction.
+        numerator, denominator, total = 0, 1, Fraction(0)
+        for code, area in dimensions.items():
+            if not area.scaled_possible:
+                continue
+            weight = self.grid.dimension_weights[code]
+            term_numerator = weight.numerator * 100 * area.scaled_earned
+            term_denominator = weight.denominator * area.scaled_possible
+            numerator = numerator * term_denominator + term_numerator * denominator
+            denominator *= term_denominator
+            total += weight
+        if not total:
             return None, None
-        index = sum(w * s for w, s in weighted) / sum(w for w, _ in weighted)
+        index = Fraction(numerator * total.denominator, denominator * total.numerator)
         return index, self.grid.level_for(index)
 
 

@@ -24,6 +24,7 @@ from questionnaire.definition import checksum
 from questionnaire.models import (
     Answer,
     Dimension,
+    Question,
     QuestionnaireVersion,
     Response,
     SubDimension,
@@ -116,6 +117,7 @@ class _Context:
     grid: ScoringGrid
     plan: ScoringPlan
     question_ids: dict[int, int]  # question number → id
+    constants: dict[int, tuple]  # question number → stored maximum and weight
     read_question_ids: list[int]  # the answers scoring reads: scored and condition questions
     area_keys: dict[str, dict]  # result group → area code → stored key (kind, dimension, …)
 
@@ -136,8 +138,12 @@ class _Context:
         sub, cell, dim = (str(kind.value) for kind in AreaScore.Kind)
         return cls(
             grid=grid,
-            plan=ScoringPlan(grid=spec, layout=layout, questions=questions),
+            plan=_plan(grid, layout, questions),
             question_ids={q.number: q.pk for q in questions},
+            constants={
+                n: (to_decimal(rule.maximum, 4), to_decimal(rule.weight, 4))
+                for n, rule in spec.rules.items()
+            },
             read_question_ids=sorted(read),
             area_keys={
                 "subdimensions": {
@@ -147,6 +153,30 @@ class _Context:
                 "dimensions": {d: (dim, dimensions[d], "", None) for d in layout.dimensions},
             },
         )
+
+
+# A worker scores batch after batch, and submission after submission, with the same grid:
+# its plan, with the outcomes it has remembered, is kept between them. The key holds what the
+# plan is built from (grid and questionnaire contents, question ids), so a grid corrected
+# before use, or another database, never gets a stale plan.
+_PLANS: dict[tuple, ScoringPlan] = {}
+_PLANS_KEPT = 4
+
+
+def _plan(grid: ScoringGrid, layout: Layout, questions: list[Question]) -> ScoringPlan:
+    questionnaire = grid.questionnaire
+    key = (
+        grid.checksum,
+        questionnaire.code,
+        questionnaire.checksum,
+        tuple((q.pk, q.number, q.condition_question_id) for q in questions),
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.pop(next(iter(_PLANS)))
+        plan = _PLANS[key] = ScoringPlan(grid=grid.spec, layout=layout, questions=questions)
+    return plan
 
 
 def response_score(*, response: Response, grid: ScoringGrid) -> ScoreOutcome:
@@ -317,13 +347,12 @@ def _rows(result: ScoreResult, context: _Context) -> tuple[tuple, dict, dict]:
         to_decimal(result.index, 2) if result.index is not None else None,
         result.level.code if result.level else "",
     )
-    question_ids = context.question_ids
+    question_ids, constants = context.question_ids, context.constants
     questions = {
         question_ids[number]: (
             outcome.status,
             to_decimal(outcome.points, 4) if outcome.points is not None else None,
-            to_decimal(outcome.maximum, 4),
-            to_decimal(outcome.weight, 4),
+            *constants[number],
         )
         for number, outcome in result.questions.items()
     }
