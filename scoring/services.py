@@ -3,6 +3,9 @@
 Scores exist only for submitted responses: scoring a draft (a response reopened since) removes
 its scores under that grid. Scoring is an idempotent upsert: when the stored scores already
 equal the computed ones nothing is written, so a rescore with an unchanged grid changes nothing.
+
+Responses are scored in batches (one transaction, a few statements each: lock, read, compare,
+write); scoring one response on submission is a batch of one, so both share one computation.
 """
 
 from __future__ import annotations
