@@ -104,6 +104,10 @@ class Command(BaseCommand):
             )
             self._step("Rescore vs SQL + numpy…")
             rescore = measures.measure_rescore(grid=grid, profile_dir=profile)
+            # As autovacuum would in time: the planner needs statistics on the score tables
+            # rescore just filled, or it picks nested loops for the overview's aggregates.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
             self._step("Wide CSV export vs COPY…")
             export = measures.measure_export(cohort=cohort, profile_dir=profile)
             self._step("Territory overview vs one SQL aggregate…")
