@@ -6,6 +6,7 @@ the load test lost no answer. Needs PostgreSQL (the bench's own database is crea
 and the `bench` extra; skipped otherwise.
 """
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -29,8 +30,11 @@ def _server_url() -> str:
 
 @pytest.fixture
 def bench_database_url() -> str:
-    pytest.importorskip("locust")
-    pytest.importorskip("numpy")
+    # Looked up, not imported: importing locust monkey-patches the standard library with
+    # gevent, which breaks Django's database connections for the rest of the test session.
+    for module in ("locust", "numpy"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed (the `bench` extra)")
     server = _server_url()
     try:
         psycopg.connect(f"{server}/postgres", connect_timeout=3).close()
