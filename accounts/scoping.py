@@ -55,21 +55,17 @@ def can_manage_campaigns(user: User) -> bool:
 
 def can_view_dashboards(user: User) -> bool:
     """Territory dashboards are for ARS, CPAM and FCPTS staff; coordinators see their results."""
-    return user.is_authenticated and (
-        user.is_superuser or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS)
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS))
     )
 
 
 def can_export(user: User) -> bool:
-    """Cohort exports: FCPTS nationally, ARS and CPAM staff for their territory; not coordinators
-    (an export spans CPTS, and a coordinator only ever sees their own)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser or user.role == User.Role.FCPTS:
-        return True
-    return (user.role == User.Role.ARS and bool(user.region_id)) or (
-        user.role == User.Role.CPAM and bool(user.department_id)
-    )
+    """Cohort exports have the dashboards' audience, each for their own territory (an export
+    spans CPTS, and a coordinator only ever sees their own)."""
+    return can_view_dashboards(user)
 
 
 def get_cpts_for_user(user: User, pk: int) -> Cpts:

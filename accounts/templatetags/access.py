@@ -7,3 +7,4 @@ from accounts import scoping
 register = template.Library()
 
 register.filter("can_view_dashboards", scoping.can_view_dashboards)
+register.filter("can_export", scoping.can_export)
