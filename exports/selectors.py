@@ -6,7 +6,12 @@ shell access to the database) passes `user=None` for the national scope.
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from collections.abc import Iterator
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -55,19 +60,63 @@ def export_responses(*, user: User | None, spec: ExportSpec) -> QuerySet[Respons
     return responses.order_by("campaign__year", "campaign__slug", "cpts__code")
 
 
-def with_answers(responses: QuerySet[Response]) -> QuerySet[Response]:
-    return responses.prefetch_related(
-        Prefetch(
-            "answers", Answer.objects.only("response_id", "question_id", "value", "other_text")
+# The identity columns of an export row, read as plain tuples (pk first): building model
+# instances for them and for their answers was most of an export's time.
+RESPONSE_COLUMNS = (
+    "pk",
+    "campaign__slug",
+    "cpts__code",
+    "cpts__name",
+    "cpts__department__code",
+    "cpts__department__region__code",
+    "cpts__stage",
+    "status",
+    "submitted_at",
+)
+ResponseRow = tuple[Any, ...]
+
+
+def response_chunks(responses: QuerySet[Response], size: int) -> Iterator[list[ResponseRow]]:
+    """The responses' RESPONSE_COLUMNS in lists of `size`, from one server-side cursor, so
+    that memory does not grow with the cohort and each list's answers take one query."""
+    rows = responses.values_list(*RESPONSE_COLUMNS).iterator(chunk_size=size)
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def answer_rows(response_ids: list[int]) -> list[tuple[int, int, Any, str]]:
+    """(response_id, question_id, value, other_text) of these responses' answers, unordered:
+    Answer's default ordering would join the questions only to sort."""
+    return list(
+        Answer.objects.filter(response_id__in=response_ids)
+        .order_by()
+        .values_list("response_id", "question_id", "value", "other_text")
+    )
+
+
+def score_rows(
+    response_ids: list[int], grid: ScoringGrid
+) -> list[tuple[int, int, Decimal | None, str]]:
+    """(score_id, response_id, index, level) of these responses' scores under `grid`."""
+    return list(
+        ResponseScore.objects.filter(grid=grid, response_id__in=response_ids)
+        .order_by()
+        .values_list("pk", "response_id", "index", "level")
+    )
+
+
+def area_rows(
+    score_ids: list[int],
+) -> list[tuple[int, str, str, str, str | None, Decimal | None]]:
+    """(score_id, kind, dimension code, constraint, subdimension code, value) of these
+    scores' areas, unordered."""
+    return list(
+        AreaScore.objects.filter(score_id__in=score_ids)
+        .order_by()
+        .values_list(
+            "score_id", "kind", "dimension__code", "constraint", "subdimension__code", "value"
         )
     )
-
-
-def with_scores(responses: QuerySet[Response], grid: ScoringGrid) -> QuerySet[Response]:
-    scores = ResponseScore.objects.filter(grid=grid).prefetch_related(
-        Prefetch("areas", AreaScore.objects.select_related("dimension", "subdimension"))
-    )
-    return responses.prefetch_related(Prefetch("scores", scores, to_attr="grid_scores"))
 
 
 def export_questions(version: QuestionnaireVersion) -> list[Question]:

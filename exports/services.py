@@ -3,8 +3,9 @@
 One row-generation path: `export_prepare` checks a request and returns an `Export` whose rows
 (typed cells) and CSV lines are what the page streams, the Celery task writes to a file and
 the `export_cohort` command writes to disk. Responses are read with a server-side cursor in
-chunks (`iterator(chunk_size=…)`, answers or scores prefetched per chunk), so memory stays flat
-as the cohort grows.
+chunks (`iterator(chunk_size=…)`), each chunk's answers or scores in one query, so memory and
+the query count stay flat as the cohort grows. Rows are read as tuples (`values_list`), not
+model instances: building instances was most of an export's time.
 
 Cells are typed: numbers (int, Decimal) are written as numbers, every text cell goes through
 `cpts_portal.spreadsheet.neutralise` (OWASP CSV injection) and the importer `restore`s it.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from django.conf import settings
 from django.core.files import File
@@ -33,6 +34,7 @@ from accounts.models import User
 from cpts_portal.spreadsheet import neutralise, restore
 from exports import selectors
 from exports.models import ExportJob
+from exports.selectors import ResponseRow
 from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportError, ExportSpec
 from questionnaire import rules
 from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
@@ -57,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 Cell = int | Decimal | str | None
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 IDENTITY_HEADER = [
     "campaign",
@@ -146,9 +149,10 @@ class _QuestionLayout:
     def type(self) -> str:
         return self.question.type
 
-    def label(self, code: str, labels: bool) -> str:
-        option = self.by_code.get(code)
-        return option.label if labels and option else code
+    def names(self, labels: bool) -> dict[str, str]:
+        """What a choice code is written as: its label with `labels`, else the code itself
+        (an empty map, read with `.get(code, code)`)."""
+        return {o.code: o.label for o in self.choices} if labels else {}
 
     def wide_columns(self) -> list[str]:
         if self.type == Question.Type.MULTIPLE_CHOICE:
@@ -161,41 +165,66 @@ class _QuestionLayout:
             columns.append(self.variable + OTHER_TEXT_SUFFIX)
         return columns
 
-    def wide_cells(self, answer: Answer | None, labels: bool) -> list[Cell]:
-        width = len(self.wide_columns())
-        if answer is None:
-            return [None] * width
-        value = answer.value
-        if self.type == Question.Type.MULTIPLE_CHOICE:
-            cells: list[Cell] = [1 if o.code in value else 0 for o in self.choices]
-        elif self.type == Question.Type.ROLE_TABLE:
-            cells = [
-                self.label(value[o.code], labels) if value.get(o.code) else None for o in self.rows
-            ]
-        elif self.type == Question.Type.SINGLE_CHOICE:
-            cells = [self.label(value, labels)]
-        else:
-            cells = [value]
-        if self.has_other:
-            cells.append(answer.other_text or None)
-        return cells
+    def wide_filler(self, labels: bool) -> Callable[[Any, str], list[Cell]]:
+        """The cells of an answer (value, other_text) in this question's wide columns.
 
-    def long_cells(self, answer: Answer, labels: bool) -> Iterator[tuple[str, Cell]]:
+        Built once per export: everything that does not depend on the answer (codes, labels,
+        the question's type) is looked up here rather than once per cell."""
+        names = self.names(labels)
+        fill: Callable[[Any, str], list[Cell]]
+        if self.type == Question.Type.MULTIPLE_CHOICE:
+            codes = [o.code for o in self.choices]
+
+            def fill(value: Any, other_text: str) -> list[Cell]:
+                return [1 if code in value else 0 for code in codes]
+
+        elif self.type == Question.Type.ROLE_TABLE:
+            rows = [o.code for o in self.rows]
+
+            def fill(value: Any, other_text: str) -> list[Cell]:
+                return [
+                    names.get(value[row], value[row]) if value.get(row) else None for row in rows
+                ]
+
+        elif self.type == Question.Type.SINGLE_CHOICE and labels:
+
+            def fill(value: Any, other_text: str) -> list[Cell]:
+                return [names.get(value, value)]
+
+        else:
+
+            def fill(value: Any, other_text: str) -> list[Cell]:
+                return [value]
+
+        if not self.has_other:
+            return fill
+
+        def fill_with_other(value: Any, other_text: str) -> list[Cell]:
+            cells = fill(value, other_text)
+            cells.append(other_text or None)
+            return cells
+
+        return fill_with_other
+
+    def long_cells(
+        self, value: Any, other_text: str, names: dict[str, str]
+    ) -> Iterator[tuple[str, Cell]]:
         """(option_code, value) pairs: a chosen option is 1 (or its label), an "Autre" option
-        carries its text; a role-table row carries its profession; open questions one value."""
-        value = answer.value
+        carries its text; a role-table row carries its profession; open questions one value.
+        `names` is `self.names(labels)`."""
         if self.question.is_choice:
             for code in value if isinstance(value, list) else [value]:
                 option = self.by_code[code]
                 if option.requires_text:
-                    yield code, answer.other_text
+                    yield code, other_text
                 else:
-                    yield code, option.label if labels else 1
+                    yield code, names.get(code, 1)
         elif self.type == Question.Type.ROLE_TABLE:
             # In the table's order: PostgreSQL's jsonb does not keep the keys' order.
             for row in self.rows:
                 if value.get(row.code):
-                    yield row.code, self.label(value[row.code], labels)
+                    profession = value[row.code]
+                    yield row.code, names.get(profession, profession)
         else:
             yield "", value
 
@@ -204,32 +233,57 @@ def _layouts(questions: list[Question]) -> list[_QuestionLayout]:
     return [_QuestionLayout(q, rules.choices(q), rules.rows(q)) for q in questions]
 
 
-def _identity(response: Response, labels: bool) -> list[Cell]:
-    cpts = response.cpts
-    submitted = (
-        timezone.localtime(response.submitted_at).isoformat(timespec="seconds")
-        if response.submitted_at
-        else None
+def _identity_cells(labels: bool) -> Callable[[ResponseRow], list[Cell]]:
+    """The 8 identity cells of a response row (`selectors.RESPONSE_COLUMNS`)."""
+    # As get_FOO_display() writes them, looked up once rather than once per row.
+    stages = {k: str(v) for k, v in Cpts._meta.get_field("stage").flatchoices} if labels else {}
+    statuses = (
+        {k: str(v) for k, v in Response._meta.get_field("status").flatchoices} if labels else {}
     )
-    return [
-        response.campaign.slug,
-        cpts.code,
-        cpts.name,
-        cpts.department.code,
-        cpts.department.region.code,
-        str(cpts.get_stage_display()) if labels else cpts.stage,
-        str(response.get_status_display()) if labels else response.status,
-        submitted,
-    ]
+    localtime = timezone.localtime
+
+    def cells(row: ResponseRow) -> list[Cell]:
+        _, campaign, code, name, department, region, stage, status, submitted_at = row
+        return [
+            campaign,
+            code,
+            name,
+            department,
+            region,
+            stages.get(stage, stage),
+            statuses.get(status, status),
+            localtime(submitted_at).isoformat(timespec="seconds") if submitted_at else None,
+        ]
+
+    return cells
 
 
-def _applicable_answers(questions: list[Question], response: Response) -> dict[int, Answer]:
-    """Answers to questions that apply: answers kept after Q2 changed do not count."""
-    answers = {a.question_id: a for a in response.answers.all()}
-    values = {qid: a.value for qid, a in answers.items()}
-    return {
-        q.pk: answers[q.pk] for q in questions if q.pk in answers and rules.is_applicable(q, values)
-    }
+AnswersById = dict[int, tuple[Any, str]]  # question_id: (value, other_text)
+
+
+def _applicable_answers_reader(
+    questions: list[Question],
+) -> Callable[[list[int]], dict[int, AnswersById]]:
+    """Reads a chunk's answers in one query, by response, keeping only the answers to
+    `questions` that apply: answers kept after Q2 changed do not count."""
+    known = {q.pk for q in questions}
+    conditional = {q.pk: q for q in questions if q.condition_question_id is not None}
+
+    def read(response_ids: list[int]) -> dict[int, AnswersById]:
+        by_response: dict[int, AnswersById] = {}
+        for response_id, question_id, value, other_text in selectors.answer_rows(response_ids):
+            by_response.setdefault(response_id, {})[question_id] = (value, other_text)
+        for answers in by_response.values():
+            # Conditions read every answer, including those that are themselves left out.
+            values = {qid: pair[0] for qid, pair in answers.items()}
+            for qid in list(answers):
+                if qid not in known or (
+                    qid in conditional and not rules.is_applicable(conditional[qid], values)
+                ):
+                    del answers[qid]
+        return by_response
+
+    return read
 
 
 # --- Exports ----------------------------------------------------------------------------------
@@ -304,12 +358,21 @@ class _Counter:
             self.progress(done)
 
 
-def _each_response(responses: QuerySet[Response], progress: Progress | None) -> Iterator[Response]:
+def _each_response(
+    responses: QuerySet[Response],
+    read: Callable[[list[int]], dict[int, T]],
+    progress: Progress | None,
+) -> Iterator[tuple[ResponseRow, T | None]]:
+    """Each response's identity columns with what `read` found for it (None: nothing), `read`
+    being called once per chunk with the chunk's response ids."""
     done = 0
-    for done, response in enumerate(responses.iterator(chunk_size=CHUNK_SIZE), start=1):
-        yield response
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(done)
+    for chunk in selectors.response_chunks(responses, CHUNK_SIZE):
+        found = read([row[0] for row in chunk])
+        for row in chunk:
+            yield row, found.get(row[0])
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
     if progress:
         progress(done)
 
@@ -318,13 +381,27 @@ def _wide_rows(
     export: Export, layouts: list[_QuestionLayout], progress: Progress | None
 ) -> Iterator[list[Cell]]:
     labels = export.spec.labels
-    questions = [layout.question for layout in layouts]
-    yield IDENTITY_HEADER + [c for layout in layouts for c in layout.wide_columns()]
-    for response in _each_response(selectors.with_answers(export.responses), progress):
-        answers = _applicable_answers(questions, response)
-        row = _identity(response, labels)
-        for layout in layouts:
-            row += layout.wide_cells(answers.get(layout.question.pk), labels)
+    identity = _identity_cells(labels)
+    # Each question's slice of the row and the function filling it, computed once.
+    slots: dict[int, tuple[int, int, Callable[[Any, str], list[Cell]]]] = {}
+    header = list(IDENTITY_HEADER)
+    for layout in layouts:
+        columns = layout.wide_columns()
+        slots[layout.question.pk] = (
+            len(header),
+            len(header) + len(columns),
+            layout.wide_filler(labels),
+        )
+        header += columns
+    yield header
+    blank: list[Cell] = [None] * (len(header) - len(IDENTITY_HEADER))
+    read = _applicable_answers_reader([layout.question for layout in layouts])
+    for response, answers in _each_response(export.responses, read, progress):
+        row = identity(response) + blank
+        if answers:
+            for question_id, (value, other_text) in answers.items():
+                begin, end, fill = slots[question_id]
+                row[begin:end] = fill(value, other_text)
         yield row
 
 
@@ -332,17 +409,23 @@ def _long_rows(
     export: Export, layouts: list[_QuestionLayout], progress: Progress | None
 ) -> Iterator[list[Cell]]:
     labels = export.spec.labels
-    questions = [layout.question for layout in layouts]
+    plan = [(layout, layout.question.pk, layout.names(labels)) for layout in layouts]
     yield list(LONG_HEADER)
-    for response in _each_response(selectors.with_answers(export.responses), progress):
-        answers = _applicable_answers(questions, response)
-        start = [response.campaign.slug, response.cpts.code]
-        for layout in layouts:
-            answer = answers.get(layout.question.pk)
+    read = _applicable_answers_reader([layout.question for layout in layouts])
+    for response, answers in _each_response(export.responses, read, progress):
+        if not answers:
+            continue
+        start = [response[1], response[2]]
+        for layout, question_id, names in plan:
+            answer = answers.get(question_id)
             if answer is None:
                 continue
-            for option_code, value in layout.long_cells(answer, labels):
-                yield [*start, layout.question.number, layout.variable, option_code, value]
+            number, variable = layout.question.number, layout.variable
+            for option_code, value in layout.long_cells(*answer, names):
+                yield [*start, number, variable, option_code, value]
+
+
+AreaKey = tuple[str, str, str, str]
 
 
 def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell]]:
@@ -355,7 +438,7 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         .order_by("dimension__position", "position")
     )
     constraints = list(ConstraintType.values)
-    keys = (
+    keys: list[AreaKey] = (
         [(AreaScore.Kind.DIMENSION, d.code, "", "") for d in dimensions]
         + [(AreaScore.Kind.CELL, d.code, c, "") for d in dimensions for c in constraints]
         + [(AreaScore.Kind.SUBDIMENSION, s.dimension.code, "", s.code) for s in subdimensions]
@@ -370,24 +453,40 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         "grid",
     ]
     labels = export.spec.labels
-    responses = selectors.with_scores(export.responses, grid)
-    for response in _each_response(responses, progress):
-        row = _identity(response, labels)
-        score = response.grid_scores[0] if response.grid_scores else None
+    identity = _identity_cells(labels)
+    level_labels = grid.level_labels
+    unscored: list[Cell] = [None] * (len(keys) + 3)
+
+    def read(response_ids: list[int]) -> dict[int, tuple[Decimal | None, str, dict[AreaKey, Any]]]:
+        scores = selectors.score_rows(response_ids, grid)
+        areas: dict[int, dict[AreaKey, Any]] = {}
+        for score_id, kind, dimension, constraint, subdimension, value in selectors.area_rows(
+            [score[0] for score in scores]
+        ):
+            areas.setdefault(score_id, {})[_area_key(kind, dimension, constraint, subdimension)] = (
+                value
+            )
+        return {
+            response_id: (index, level, areas.get(score_id, {}))
+            for score_id, response_id, index, level in scores
+        }
+
+    for response, score in _each_response(export.responses, read, progress):
+        row = identity(response)
         if score is None:
-            yield row + [None] * (len(keys) + 3)
+            yield row + unscored
             continue
-        values = {_area_key(area): area.value for area in score.areas.all()}
-        level = score.level_label if labels else score.level
-        yield row + [score.index, level or None, *[values.get(k) for k in keys], grid.code]
+        index, level, values = score
+        level = level_labels.get(level, "") if labels else level
+        yield row + [index, level or None, *[values.get(k) for k in keys], grid.code]
 
 
-def _area_key(area: AreaScore) -> tuple[str, str, str, str]:
-    if area.kind == AreaScore.Kind.SUBDIMENSION:
-        return (area.kind, area.dimension.code, "", area.subdimension.code)
-    if area.kind == AreaScore.Kind.CELL:
-        return (area.kind, area.dimension.code, area.constraint, "")
-    return (area.kind, area.dimension.code, "", "")
+def _area_key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> AreaKey:
+    if kind == AreaScore.Kind.SUBDIMENSION:
+        return (kind, dimension, "", subdimension or "")
+    if kind == AreaScore.Kind.CELL:
+        return (kind, dimension, constraint, "")
+    return (kind, dimension, "", "")
 
 
 # --- Background exports ----------------------------------------------------------------------
