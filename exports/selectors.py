@@ -6,12 +6,14 @@ shell access to the database) passes `user=None` for the national scope.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -84,14 +86,43 @@ def response_chunks(responses: QuerySet[Response], size: int) -> Iterator[list[R
         yield chunk
 
 
-def answer_rows(response_ids: list[int]) -> list[tuple[int, int, Any, str]]:
-    """(response_id, question_id, value, other_text) of these responses' answers, unordered:
-    Answer's default ordering would join the questions only to sort."""
-    return list(
+ValuesById = dict[int, Any]  # question_id: value
+TextsById = dict[int, str]  # question_id: "Autre" text, when there is one
+
+
+def answers_by_response(
+    response_ids: list[int],
+) -> tuple[dict[int, ValuesById], dict[int, TextsById]]:
+    """These responses' answers in one query: ({response_id: {question_id: value}},
+    {response_id: {question_id: other_text}} for the non-empty texts only). Answer's default
+    ordering is dropped: it joins the questions only to sort.
+
+    Why it is shaped so: each pass over a chunk's answers in Python costs about as much as
+    the query, so this is the only one; JSONField decodes once per answer, here each distinct
+    JSON text of the chunk is decoded once (most answers are one of a few option codes), so
+    equal answers share one value, which callers must not change; and no object is kept per
+    answer (a tuple each made the cyclic garbage collector double the time).
+    """
+    rows = (
         Answer.objects.filter(response_id__in=response_ids)
         .order_by()
-        .values_list("response_id", "question_id", "value", "other_text")
+        .values_list("response_id", "question_id", Cast("value", TextField()), "other_text")
     )
+    decoded: dict[str, Any] = {}
+    values: dict[int, ValuesById] = {}
+    texts: dict[int, TextsById] = {}
+    for response_id, question_id, text, other_text in rows:
+        try:
+            value = decoded[text]
+        except KeyError:
+            value = decoded[text] = json.loads(text)
+        answers = values.get(response_id)
+        if answers is None:
+            answers = values[response_id] = {}
+        answers[question_id] = value
+        if other_text:
+            texts.setdefault(response_id, {})[question_id] = other_text
+    return values, texts
 
 
 def score_rows(

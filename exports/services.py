@@ -34,7 +34,7 @@ from accounts.models import User
 from cpts_portal.spreadsheet import neutralise, restore
 from exports import selectors
 from exports.models import ExportJob
-from exports.selectors import ResponseRow
+from exports.selectors import ResponseRow, TextsById, ValuesById
 from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportError, ExportSpec
 from questionnaire import rules
 from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
@@ -114,7 +114,14 @@ def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[st
     buffer: list[str] = ["\ufeff"] if excel else []
     size = 0
     for row in rows:
-        line = writer.writerow([format_cell(cell, excel=excel) for cell in row])
+        # The csv module writes None as "" and an int as str(int) itself: only the other
+        # cells (text to neutralise, decimals, booleans) need format_cell.
+        line = writer.writerow(
+            [
+                cell if cell is None or type(cell) is int else format_cell(cell, excel=excel)
+                for cell in row
+            ]
+        )
         buffer.append(line)
         size += len(line)
         if size >= FLUSH_BYTES:
@@ -258,30 +265,34 @@ def _identity_cells(labels: bool) -> Callable[[ResponseRow], list[Cell]]:
     return cells
 
 
-AnswersById = dict[int, tuple[Any, str]]  # question_id: (value, other_text)
+_NO_TEXTS: TextsById = {}
+ChunkAnswers = tuple[ValuesById, TextsById]
 
 
 def _applicable_answers_reader(
     questions: list[Question],
-) -> Callable[[list[int]], dict[int, AnswersById]]:
-    """Reads a chunk's answers in one query, by response, keeping only the answers to
-    `questions` that apply: answers kept after Q2 changed do not count."""
-    known = {q.pk for q in questions}
-    conditional = {q.pk: q for q in questions if q.condition_question_id is not None}
+) -> Callable[[list[int]], dict[int, ChunkAnswers]]:
+    """Reads a chunk's answers in one query: {response_id: (values, other texts)}, without
+    the answers to conditional questions that do not apply (answers kept after Q2 changed do
+    not count). Answers to questions outside `questions` are left in; the row builders skip
+    them."""
+    conditional = [(q.pk, q) for q in questions if q.condition_question_id is not None]
 
-    def read(response_ids: list[int]) -> dict[int, AnswersById]:
-        by_response: dict[int, AnswersById] = {}
-        for response_id, question_id, value, other_text in selectors.answer_rows(response_ids):
-            by_response.setdefault(response_id, {})[question_id] = (value, other_text)
-        for answers in by_response.values():
+    def read(response_ids: list[int]) -> dict[int, ChunkAnswers]:
+        values, texts = selectors.answers_by_response(response_ids)
+        for answers in values.values():
             # Conditions read every answer, including those that are themselves left out.
-            values = {qid: pair[0] for qid, pair in answers.items()}
-            for qid in list(answers):
-                if qid not in known or (
-                    qid in conditional and not rules.is_applicable(conditional[qid], values)
-                ):
-                    del answers[qid]
-        return by_response
+            left_out = [
+                question_id
+                for question_id, question in conditional
+                if question_id in answers and not rules.is_applicable(question, answers)
+            ]
+            for question_id in left_out:
+                del answers[question_id]
+        return {
+            response_id: (answers, texts.get(response_id, _NO_TEXTS))
+            for response_id, answers in values.items()
+        }
 
     return read
 
@@ -399,9 +410,12 @@ def _wide_rows(
     for response, answers in _each_response(export.responses, read, progress):
         row = identity(response) + blank
         if answers:
-            for question_id, (value, other_text) in answers.items():
-                begin, end, fill = slots[question_id]
-                row[begin:end] = fill(value, other_text)
+            values, texts = answers
+            for question_id, value in values.items():
+                slot = slots.get(question_id)
+                if slot is not None:
+                    begin, end, fill = slot
+                    row[begin:end] = fill(value, texts.get(question_id, ""))
         yield row
 
 
@@ -415,13 +429,14 @@ def _long_rows(
     for response, answers in _each_response(export.responses, read, progress):
         if not answers:
             continue
+        values, texts = answers
         start = [response[1], response[2]]
         for layout, question_id, names in plan:
-            answer = answers.get(question_id)
-            if answer is None:
+            if question_id not in values:
                 continue
             number, variable = layout.question.number, layout.variable
-            for option_code, value in layout.long_cells(*answer, names):
+            other_text = texts.get(question_id, "")
+            for option_code, value in layout.long_cells(values[question_id], other_text, names):
                 yield [*start, number, variable, option_code, value]
 
 
@@ -457,17 +472,21 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
     level_labels = grid.level_labels
     unscored: list[Cell] = [None] * (len(keys) + 3)
 
-    def read(response_ids: list[int]) -> dict[int, tuple[Decimal | None, str, dict[AreaKey, Any]]]:
+    # Each area's column, so that a score keeps one list rather than an object per area.
+    position = {key: i for i, key in enumerate(keys)}
+    not_assessed: list[Cell] = [None] * len(keys)
+
+    def read(response_ids: list[int]) -> dict[int, tuple[Decimal | None, str, list[Cell]]]:
         scores = selectors.score_rows(response_ids, grid)
-        areas: dict[int, dict[AreaKey, Any]] = {}
+        areas: dict[int, list[Cell]] = {score[0]: not_assessed.copy() for score in scores}
         for score_id, kind, dimension, constraint, subdimension, value in selectors.area_rows(
-            [score[0] for score in scores]
+            list(areas)
         ):
-            areas.setdefault(score_id, {})[_area_key(kind, dimension, constraint, subdimension)] = (
-                value
-            )
+            column = position.get(_area_key(kind, dimension, constraint, subdimension))
+            if column is not None:
+                areas[score_id][column] = value
         return {
-            response_id: (index, level, areas.get(score_id, {}))
+            response_id: (index, level, areas[score_id])
             for score_id, response_id, index, level in scores
         }
 
@@ -476,9 +495,9 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         if score is None:
             yield row + unscored
             continue
-        index, level, values = score
+        index, level, cells = score
         level = level_labels.get(level, "") if labels else level
-        yield row + [index, level or None, *[values.get(k) for k in keys], grid.code]
+        yield row + [index, level or None, *cells, grid.code]
 
 
 def _area_key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> AreaKey:
