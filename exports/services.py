@@ -77,6 +77,7 @@ OTHER_TEXT_SUFFIX = "_other_text"
 CHUNK_SIZE = 500  # responses read (and their answers prefetched) per round trip
 PROGRESS_EVERY = 50  # responses between two progress reports of a background export
 FLUSH_BYTES = 64 * 1024  # streamed chunks are about this size
+TEXT_MEMO_SIZE = 10_000  # distinct text cells remembered as already neutralised
 DEFAULT_STREAM_MAX_RESPONSES = 2000
 
 
@@ -113,12 +114,26 @@ def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[st
     writer = csv.writer(_Echo(), delimiter=";" if excel else ",", lineterminator="\r\n")
     buffer: list[str] = ["\ufeff"] if excel else []
     size = 0
+    # Most text cells repeat (option codes, campaign, region...): each distinct text is
+    # neutralised once. The memo is emptied when full, so memory does not grow with rows.
+    texts: dict[str, str] = {}
+
+    def text(cell: str) -> str:
+        if len(texts) >= TEXT_MEMO_SIZE:
+            texts.clear()
+        texts[cell] = neutralise(cell)
+        return texts[cell]
+
     for row in rows:
-        # The csv module writes None as "" and an int as str(int) itself: only the other
-        # cells (text to neutralise, decimals, booleans) need format_cell.
+        # The csv module writes None as "" and an int as str(int) itself; decimals and
+        # booleans go through format_cell.
         line = writer.writerow(
             [
-                cell if cell is None or type(cell) is int else format_cell(cell, excel=excel)
+                cell
+                if cell is None or type(cell) is int
+                else (texts.get(cell) or text(cell))
+                if type(cell) is str
+                else format_cell(cell, excel=excel)
                 for cell in row
             ]
         )

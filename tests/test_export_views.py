@@ -286,6 +286,25 @@ def test_queries_do_not_grow_with_the_cohort(cohort, grid, fmt):
     assert _queries(spec) == small
 
 
+@pytest.mark.parametrize("fmt", ["wide", "long", "scores"])
+def test_chunks_of_any_size_give_the_same_file_with_the_same_queries_each(cohort, fmt, monkeypatch):
+    campaign, _ = cohort
+    make_response(campaign, {}, cpts=CptsFactory(), submitted=False)  # a draft, no answer yet
+    specs = [
+        ExportSpec(campaigns=(SLUG,), format=fmt, status=status, labels=labels, excel=labels)
+        for status in ("submitted", "all")
+        for labels in (False, True)
+    ]
+    whole = [export(spec) for spec in specs]
+    one_chunk = _queries(specs[0])
+
+    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    assert [export(spec) for spec in specs] == whole
+    # 3 submitted responses: 2 chunks, the second read like the first (answers; or scores
+    # and their areas).
+    assert _queries(specs[0]) == one_chunk + (2 if fmt == "scores" else 1)
+
+
 def test_beat_purges_expired_exports_with_a_registered_task(settings):
     from cpts_portal.celery import app
 
