@@ -1,16 +1,13 @@
 """A real Celery worker, on Redis, builds a large export queued by the export page.
 
-Same set-up as tests/test_scoring_worker.py: `celery -A cpts_portal worker` in a subprocess on
-this test database and the Redis broker, with this run's own queue; both processes share a
-temporary MEDIA_ROOT, where the worker writes the file the page then serves.
+The worker (tests/celery_worker.py) runs in a subprocess on this test database and Redis, with
+this run's own queue; both processes share a temporary MEDIA_ROOT, where the worker writes the
+file the page then serves.
 """
 
 import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -23,11 +20,10 @@ from exports.models import ExportJob
 from exports.spec import ExportSpec
 from territories.models import Department
 from territories.reference import ensure_reference_territories
+from tests.celery_worker import celery_worker
 from tests.factories import CptsFactory, UserFactory
 from tests.test_exports import SLUG, build_cohort, export, load_grid
-from tests.test_scoring_worker import _database_url
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 QUEUE = f"exports-test-{os.getpid()}"
 
@@ -37,30 +33,8 @@ def worker(transactional_db, tmp_path, settings):
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cpts_portal.settings_test",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": celery_app.conf.broker_url,
-        "DJANGO_MEDIA_ROOT": str(media),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "cpts_portal", "worker", "--pool=solo"]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    command += ["--queues", f"celery,{QUEUE}", "--hostname", f"{QUEUE}@%h"]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
+    with celery_worker(queue=QUEUE, log=log, env={"DJANGO_MEDIA_ROOT": str(media)}) as process:
         yield process, log
-    finally:
-        celery_app.conf.task_always_eager = eager
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_large_export_is_built_by_a_real_worker(worker, questionnaire, client, settings):
