@@ -32,7 +32,14 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from accounts.scoping import cpts_visible_to
 from questionnaire.models import Campaign, ConstraintType, Dimension, Response, SubDimension
-from scoring.models import AreaScore, ResponseScore, ScoringGrid
+from scoring.models import (
+    AreaScore,
+    ResponseScore,
+    ScoringGrid,
+    cell_key,
+    dimension_key,
+    subdimension_key,
+)
 from scoring.selectors import PEER_MINIMUM
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 
@@ -305,13 +312,13 @@ class CampaignResult:
     areas: dict[tuple, Decimal | None] = field(default_factory=dict)
 
     def dimension_value(self, dimension: Dimension) -> Decimal | None:
-        return self.areas.get((AreaScore.Kind.DIMENSION, dimension.code))
+        return self.areas.get(dimension_key(dimension.code))
 
     def cell_value(self, dimension: Dimension, constraint: str) -> Decimal | None:
-        return self.areas.get((AreaScore.Kind.CELL, dimension.code, constraint))
+        return self.areas.get(cell_key(dimension.code, constraint))
 
     def subdimension_value(self, subdimension: SubDimension) -> Decimal | None:
-        return self.areas.get((AreaScore.Kind.SUBDIMENSION, subdimension.code))
+        return self.areas.get(subdimension_key(subdimension.code))
 
     @property
     def dimension_values(self) -> list[Decimal | None]:
@@ -323,14 +330,6 @@ class CampaignResult:
             (d, [self.cell_value(d, code) for code, _label in ConstraintType.choices])
             for d in self.dimensions
         ]
-
-
-def _area_key(area: AreaScore) -> tuple:
-    if area.kind == AreaScore.Kind.SUBDIMENSION:
-        return (area.kind, area.subdimension.code)
-    if area.kind == AreaScore.Kind.CELL:
-        return (area.kind, area.dimension.code, area.constraint)
-    return (area.kind, area.dimension.code)
 
 
 @dataclass
@@ -436,7 +435,7 @@ def _results_for(
                 campaign, response, score, dimensions[campaign.questionnaire_id]
             )
             if score is not None:
-                result.areas = {_area_key(a): a.value for a in score.areas.all()}
+                result.areas = {a.key: a.value for a in score.areas.all()}
             results[cpts_id].append(result)
     return results
 

@@ -52,7 +52,13 @@ from questionnaire.models import (
 from questionnaire.rules import AnswerInvalid, clean_answer
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
-from scoring.models import AreaScore, ScoringGrid
+from scoring.models import (
+    ScoringGrid,
+    area_key,
+    cell_key,
+    dimension_key,
+    subdimension_key,
+)
 from territories.models import Cpts
 
 logger = logging.getLogger(__name__)
@@ -455,9 +461,6 @@ def _long_rows(
                 yield [*start, number, variable, option_code, value]
 
 
-AreaKey = tuple[str, str, str, str]
-
-
 def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell]]:
     grid = export.grid
     assert grid is not None
@@ -468,10 +471,10 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         .order_by("dimension__position", "position")
     )
     constraints = list(ConstraintType.values)
-    keys: list[AreaKey] = (
-        [(AreaScore.Kind.DIMENSION, d.code, "", "") for d in dimensions]
-        + [(AreaScore.Kind.CELL, d.code, c, "") for d in dimensions for c in constraints]
-        + [(AreaScore.Kind.SUBDIMENSION, s.dimension.code, "", s.code) for s in subdimensions]
+    keys = (
+        [dimension_key(d.code) for d in dimensions]
+        + [cell_key(d.code, c) for d in dimensions for c in constraints]
+        + [subdimension_key(s.code) for s in subdimensions]
     )
     yield [
         *IDENTITY_HEADER,
@@ -497,7 +500,7 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         for score_id, kind, dimension, constraint, subdimension, value in selectors.area_rows(
             list(areas)
         ):
-            column = position.get(_area_key(kind, dimension, constraint, subdimension))
+            column = position.get(area_key(kind, dimension, constraint, subdimension))
             if column is not None:
                 areas[score_id][column] = value
         return {
@@ -513,14 +516,6 @@ def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell
         index, level, cells = score
         level = level_labels.get(level, "") if labels else level
         yield row + [index, level or None, *cells, grid.code]
-
-
-def _area_key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> AreaKey:
-    if kind == AreaScore.Kind.SUBDIMENSION:
-        return (kind, dimension, "", subdimension or "")
-    if kind == AreaScore.Kind.CELL:
-        return (kind, dimension, constraint, "")
-    return (kind, dimension, "", "")
 
 
 # --- Background exports ----------------------------------------------------------------------

@@ -145,3 +145,37 @@ class AreaScore(models.Model):
     @property
     def assessed(self) -> bool:
         return self.value is not None
+
+    @property
+    def key(self) -> tuple:
+        """Needs `dimension` and `subdimension` loaded (select_related)."""
+        return area_key(
+            self.kind,
+            self.dimension.code,
+            self.constraint,
+            self.subdimension.code if self.subdimension_id else "",
+        )
+
+
+# An area is named by codes, so that areas of different scores (peers, campaigns, exports) match
+# whether they are read as model instances (`AreaScore.key`) or as `values_list` rows.
+
+
+def dimension_key(dimension: str) -> tuple:
+    return (AreaScore.Kind.DIMENSION, dimension)
+
+
+def cell_key(dimension: str, constraint: str) -> tuple:
+    return (AreaScore.Kind.CELL, dimension, constraint)
+
+
+def subdimension_key(subdimension: str) -> tuple:
+    return (AreaScore.Kind.SUBDIMENSION, subdimension)
+
+
+def area_key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> tuple:
+    if kind == AreaScore.Kind.SUBDIMENSION:
+        return subdimension_key(subdimension or "")
+    if kind == AreaScore.Kind.CELL:
+        return cell_key(dimension, constraint)
+    return dimension_key(dimension)

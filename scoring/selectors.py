@@ -29,7 +29,16 @@ from questionnaire.models import (
 )
 from scoring.arithmetic import to_decimal
 from scoring.grid import Level, QuestionRule
-from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
+from scoring.models import (
+    AreaScore,
+    QuestionScore,
+    ResponseScore,
+    ScoringGrid,
+    area_key,
+    cell_key,
+    dimension_key,
+    subdimension_key,
+)
 
 # The disclosure rule: a peer median needs at least this many other CPTS.
 PEER_MINIMUM = 5
@@ -174,18 +183,18 @@ def results_for(*, user: User, response: Response, grid: ScoringGrid) -> Results
                 dimension=dimension,
                 constraint=code,
                 constraint_label=str(label),
-                value=areas[_cell_key(dimension.code, code)].value,
-                median=peers.areas.get(_cell_key(dimension.code, code)),
+                value=areas[cell_key(dimension.code, code)].value,
+                median=peers.areas.get(cell_key(dimension.code, code)),
             )
             for code, label in constraints
         ]
-        key = _dimension_key(dimension.code)
+        key = dimension_key(dimension.code)
         matrix.append(MatrixRow(dimension, cells, areas[key].value, peers.areas.get(key)))
     subdimensions = [
         SubdimensionPoint(
             area.subdimension,
             area.value,
-            peers.areas.get(_subdimension_key(area.subdimension.code)),
+            peers.areas.get(subdimension_key(area.subdimension.code)),
         )
         for area in sorted(
             (a for a in score.areas.all() if a.kind == AreaScore.Kind.SUBDIMENSION),
@@ -217,7 +226,7 @@ def peer_medians(*, response: Response, grid: ScoringGrid) -> Peers:
         "kind", "dimension__code", "constraint", "subdimension__code", "value"
     )
     for kind, dimension, constraint, subdimension, value in rows:
-        values[_key(kind, dimension, constraint, subdimension)].append(value)
+        values[area_key(kind, dimension, constraint, subdimension)].append(value)
     indexes = [v for v in peers.values_list("index", flat=True) if v is not None]
     return Peers(
         count=count,
@@ -350,13 +359,13 @@ def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | N
         for code, label in ConstraintType.choices:
             subs = [s for s in subdimensions if s.dimension_id == dimension.pk]
             explained = [
-                ExplainedSubdimension(areas[_subdimension_key(s.code)], by_subdimension[s.code])
+                ExplainedSubdimension(areas[subdimension_key(s.code)], by_subdimension[s.code])
                 for s in subs
                 if s.constraint == code
             ]
             cells.append(
                 ExplainedCell(
-                    area=areas[_cell_key(dimension.code, code)],
+                    area=areas[cell_key(dimension.code, code)],
                     constraint_label=str(label),
                     subdimensions=explained,
                     has_scored_questions=any(e.questions for e in explained),
@@ -364,7 +373,7 @@ def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | N
             )
         dimensions.append(
             ExplainedDimension(
-                area=areas[_dimension_key(dimension.code)],
+                area=areas[dimension_key(dimension.code)],
                 weight=to_decimal(spec.dimension_weights[dimension.code], 4),
                 cells=cells,
             )
@@ -410,36 +419,8 @@ def scored_responses_visible_to(user: User) -> list[tuple[Response, ResponseScor
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _key(kind: str, dimension: str, constraint: str, subdimension: str | None) -> tuple:
-    if kind == AreaScore.Kind.SUBDIMENSION:
-        return _subdimension_key(subdimension or "")
-    if kind == AreaScore.Kind.CELL:
-        return _cell_key(dimension, constraint)
-    return _dimension_key(dimension)
-
-
-def _subdimension_key(code: str) -> tuple:
-    return (AreaScore.Kind.SUBDIMENSION, code)
-
-
-def _cell_key(dimension: str, constraint: str) -> tuple:
-    return (AreaScore.Kind.CELL, dimension, constraint)
-
-
-def _dimension_key(dimension: str) -> tuple:
-    return (AreaScore.Kind.DIMENSION, dimension)
-
-
 def _areas_by_key(score: ResponseScore) -> dict[tuple, AreaScore]:
-    return {
-        _key(
-            a.kind,
-            a.dimension.code,
-            a.constraint,
-            a.subdimension.code if a.subdimension else None,
-        ): a
-        for a in score.areas.all()
-    }
+    return {area.key: area for area in score.areas.all()}
 
 
 def _median(values: list[Decimal]) -> Decimal | None:
