@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import ROOT
@@ -83,3 +84,11 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_a_form_without_its_csrf_token_is_refused_in_french(users):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["fcpts"])
+    response = client.post(reverse("exports:index"), {"format": "wide"})
+    assert response.status_code == 403
+    assert "Formulaire expiré" in response.content.decode()
