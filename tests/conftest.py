@@ -4,16 +4,23 @@ import pytest
 
 from accounts.models import User
 from questionnaire.services import questionnaire_load
+from scoring.services import grid_load
 from territories.models import Department, Region
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "questionnaire" / "definitions" / "miller-2022.yaml"
+GRID_PATH = ROOT / "scoring" / "grids" / "miller-2022-v1.yaml"
 
 
 @pytest.fixture
 def questionnaire(db):
     return questionnaire_load(path=DEFINITION).version
+
+
+@pytest.fixture
+def grid(questionnaire):
+    return grid_load(path=GRID_PATH).grid
 
 
 @pytest.fixture

@@ -15,14 +15,9 @@ from scoring import services
 from scoring.models import AreaScore
 from territories.models import Cpts, Department, Region
 from tests.factories import CampaignFactory, CptsFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.test_scoring import MIXED, make_response
 
 CHARTS = ["matrice", "departements", "evolution", "stades"]
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return services.grid_load(path=GRID_PATH).grid
 
 
 @pytest.fixture

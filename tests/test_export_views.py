@@ -16,15 +16,10 @@ from exports.models import RETENTION, ExportJob
 from exports.spec import ExportSpec
 from questionnaire.models import Response
 from tests.factories import CptsFactory
-from tests.test_exports import SLUG, build_cohort, export, load_grid
+from tests.test_exports import SLUG, build_cohort, export
 from tests.test_scoring import MIXED, make_response
 
 URL = reverse("exports:index")
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return load_grid()
 
 
 @pytest.fixture

@@ -41,11 +41,6 @@ def build_cohort(questionnaire, territory, grid):
 
 
 @pytest.fixture
-def grid(questionnaire):
-    return load_grid()
-
-
-@pytest.fixture
 def cohort(questionnaire, territory, grid):
     return build_cohort(questionnaire, territory, grid)
 

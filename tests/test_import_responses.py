@@ -10,7 +10,7 @@ from exports.spec import ExportSpec
 from questionnaire.models import Answer, Response
 from scoring.models import ResponseScore
 from tests.factories import CampaignFactory
-from tests.test_exports import SLUG, build_cohort, export, load_grid
+from tests.test_exports import SLUG, build_cohort, export
 
 # Free text that must come back unchanged: quotes, separators, a line break, accents, emoji,
 # and texts a spreadsheet would read as formulas (with and without a quote already in front).
@@ -19,11 +19,6 @@ AWKWARD = {
     "saint_denis": '=HYPERLINK("http://x") ; suite\nsur deux lignes',
     "lyon": "'@quoi, déjà ?",
 }
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return load_grid()
 
 
 @pytest.fixture

@@ -15,12 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from questionnaire.models import Answer, Response
 from scoring import services
 from scoring.models import AreaScore, QuestionScore, ResponseScore
-from tests.test_scoring import GRID_PATH, MINIMAL, MIXED, make_response
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return services.grid_load(path=GRID_PATH).grid
+from tests.test_scoring import MINIMAL, MIXED, make_response
 
 
 @pytest.fixture(params=["copy", "bulk_create"])

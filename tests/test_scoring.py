@@ -5,7 +5,6 @@ Helpers here (`make_response`, `MIXED`) are imported by the other test_scoring_*
 
 import copy
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import yaml
@@ -19,9 +18,9 @@ from scoring import services
 from scoring.arithmetic import NOT_APPLICABLE, Layout, score_answers
 from scoring.grid import GridError, GridSpec, read_grid_file, validate_grid
 from scoring.models import AreaScore, QuestionScore, ResponseScore
+from tests.conftest import GRID_PATH
 from tests.factories import CptsFactory
 
-GRID_PATH = Path(__file__).resolve().parent.parent / "scoring" / "grids" / "miller-2022-v1.yaml"
 D = Decimal
 
 
@@ -114,11 +113,6 @@ MIXED = {
     "q41": "satisfaits",
     "q42": "p50",
 }
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return services.grid_load(path=GRID_PATH).grid
 
 
 # --- the grid file ---------------------------------------------------------------------------

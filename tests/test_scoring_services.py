@@ -16,11 +16,6 @@ from tests.factories import CptsFactory, UserFactory
 from tests.test_scoring import GRID_PATH, MIXED, make_response
 
 
-@pytest.fixture
-def grid(questionnaire):
-    return services.grid_load(path=GRID_PATH).grid
-
-
 def snapshot(grid=None) -> dict:
     """Stored figures with row ids and timestamps: equal snapshots mean nothing was written."""
     scores = ResponseScore.objects.filter(**({"grid": grid} if grid else {}))

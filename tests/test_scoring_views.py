@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from scoring import services
 from tests.factories import CampaignFactory, CptsFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.test_scoring import MIXED, make_response
 from tests.test_scoring_services import _new_version
 
 # MIXED answered by a declared initiative: Q26–Q27 do not apply, Q28 does.
@@ -20,11 +20,6 @@ DECLARED = {
     "q02": "declaration",
     "q28": ["prevention"],
 }
-
-
-@pytest.fixture
-def grid(questionnaire):
-    return services.grid_load(path=GRID_PATH).grid
 
 
 @pytest.fixture

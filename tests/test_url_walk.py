@@ -14,7 +14,7 @@ from exports.models import ExportJob
 from questionnaire.models import Response, SubDimension
 from scoring import services
 from tests.factories import CampaignFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.test_scoring import MIXED, make_response
 
 PUBLIC = {"login", "logout", "health"}
 ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
@@ -34,10 +34,9 @@ def portal_routes(patterns=None, namespace: str = "") -> set[str]:
 
 
 @pytest.fixture
-def routes(users, territory, campaign):
+def routes(users, territory, campaign, grid):
     """Arguments for every route, pointing at objects of CPTS Paris Un (in every territorial
     scope but Lyon's, and coordinated by the coordinator)."""
-    grid = services.grid_load(path=GRID_PATH).grid
     for cpts in territory.values():
         services.response_score(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
     open_campaign = CampaignFactory(questionnaire=campaign.questionnaire)
