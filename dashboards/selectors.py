@@ -205,11 +205,13 @@ def territory_aggregates(
     *,
     cpts: QuerySet[Cpts],
     campaign: Campaign,
-    grid: ScoringGrid | None,
+    grids: dict[int, ScoringGrid],
     dimensions: list[Dimension],
     followed: list[Cpts],
 ) -> TerritoryAggregates:
-    """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered)."""
+    """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered); `grids` is
+    `latest_grids()`, read once by the caller."""
+    grid = grids.get(campaign.questionnaire_id)
     cpts_ids = cpts.values("pk")
     submitted = ResponseScore.objects.filter(
         response__cpts__in=cpts_ids, response__status=Response.Status.SUBMITTED
@@ -235,7 +237,7 @@ def territory_aggregates(
         by_stage=[
             distribution(str(label), by_stage.get(stage, [])) for stage, label in Cpts.Stage.choices
         ],
-        evolution=_evolution(submitted, followed),
+        evolution=_evolution(submitted, grids, followed),
         followed=followed,
     )
 
@@ -275,9 +277,10 @@ def _mean_matrix(
     return matrix
 
 
-def _evolution(scores: QuerySet[ResponseScore], followed: list[Cpts]) -> list[EvolutionPoint]:
+def _evolution(
+    scores: QuerySet[ResponseScore], grids: dict[int, ScoringGrid], followed: list[Cpts]
+) -> list[EvolutionPoint]:
     """Each campaign's spread of overall indexes, scored by its questionnaire's latest grid."""
-    grids = latest_grids()
     values: dict[int, list[Decimal]] = defaultdict(list)
     of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
     followed_ids = {c.pk for c in followed}

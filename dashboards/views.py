@@ -40,6 +40,7 @@ def dashboard_view(view):
 class TerritoryQuery:
     form: OverviewForm
     campaign: Campaign
+    grids: dict[int, ScoringGrid]
     grid: ScoringGrid | None
     dimensions: list[Dimension]
     filterset: CptsFilter
@@ -62,7 +63,8 @@ def _territory_query(request: HttpRequest) -> TerritoryQuery | None:
     campaign = form.cleaned_data.get("campagne") or selectors.campaigns().first()
     if campaign is None:
         return None
-    grid = selectors.latest_grids().get(campaign.questionnaire_id)
+    grids = selectors.latest_grids()
+    grid = grids.get(campaign.questionnaire_id)
     dimensions = selectors.dimensions_of(campaign)
     levels = list(grid.level_labels.items()) if grid else []
     filterset = CptsFilter(
@@ -76,6 +78,7 @@ def _territory_query(request: HttpRequest) -> TerritoryQuery | None:
     return TerritoryQuery(
         form=form,
         campaign=campaign,
+        grids=grids,
         grid=grid,
         dimensions=dimensions,
         filterset=filterset,
@@ -87,7 +90,7 @@ def _overview_charts(query: TerritoryQuery) -> list[charts.Chart]:
     aggregates = selectors.territory_aggregates(
         cpts=query.filterset.qs,
         campaign=query.campaign,
-        grid=query.grid,
+        grids=query.grids,
         dimensions=query.dimensions,
         followed=query.followed,
     )
