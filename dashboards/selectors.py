@@ -40,7 +40,7 @@ from scoring.models import (
     dimension_key,
     subdimension_key,
 )
-from scoring.selectors import PEER_MINIMUM
+from scoring.selectors import PEER_MINIMUM, latest_grids
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 
 # The same disclosure rule as the peer medians coordinators see.
@@ -51,14 +51,6 @@ CENT = Decimal("0.01")
 
 def campaigns() -> QuerySet[Campaign]:
     return Campaign.objects.select_related("questionnaire").order_by("-year", "-opens_on")
-
-
-def latest_grids() -> dict[int, ScoringGrid]:
-    """The grid shown for each questionnaire version: the last one loaded (as on results pages)."""
-    grids: dict[int, ScoringGrid] = {}
-    for grid in ScoringGrid.objects.order_by("loaded_at", "id"):
-        grids[grid.questionnaire_id] = grid
-    return grids
 
 
 def dimensions_of(campaign: Campaign) -> list[Dimension]:

@@ -52,6 +52,14 @@ def latest_grid(questionnaire: QuestionnaireVersion) -> ScoringGrid | None:
     return ScoringGrid.objects.filter(questionnaire=questionnaire).first()
 
 
+def latest_grids() -> dict[int, ScoringGrid]:
+    """`latest_grid` of every questionnaire version that has a grid, by version id, in one query."""
+    grids: dict[int, ScoringGrid] = {}
+    for grid in ScoringGrid.objects.order_by("loaded_at", "id"):
+        grids[grid.questionnaire_id] = grid
+    return grids
+
+
 def grid_for(questionnaire: QuestionnaireVersion, code: str | None = None) -> ScoringGrid | None:
     if code:
         return ScoringGrid.objects.filter(questionnaire=questionnaire, code=code).first()
@@ -399,9 +407,7 @@ def _answer_text(question: Question, answer: Answer | None) -> str:
 
 def scored_responses_visible_to(user: User) -> list[tuple[Response, ResponseScore | None]]:
     """Submitted responses the user may see, each with its score under the latest grid."""
-    latest: dict[int, int] = {}
-    for grid in ScoringGrid.objects.order_by("loaded_at", "id"):
-        latest[grid.questionnaire_id] = grid.pk
+    latest = latest_grids()
     responses = (
         responses_visible_to(user)
         .filter(status=Response.Status.SUBMITTED)
@@ -410,8 +416,8 @@ def scored_responses_visible_to(user: User) -> list[tuple[Response, ResponseScor
     )
     rows = []
     for response in responses:
-        grid_id = latest.get(response.campaign.questionnaire_id)
-        score = next((s for s in response.scores.all() if s.grid_id == grid_id), None)
+        grid = latest.get(response.campaign.questionnaire_id)
+        score = next((s for s in response.scores.all() if grid and s.grid_id == grid.pk), None)
         rows.append((response, score))
     return rows
 
