@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from accounts.scoping import can_view_dashboards, cpts_visible_to, get_cpts_for_user
+from cpts_portal.spreadsheet import csv_lines
 from dashboards import charts, selectors
 from dashboards.forms import CompareForm, CptsFilter, OverviewForm, out_of_scope
 from dashboards.tables import OverviewTable
-from exports.services import csv_lines
 from questionnaire.models import Campaign, ConstraintType, Dimension
 from scoring.models import ScoringGrid
 from territories.models import Cpts
@@ -129,7 +129,6 @@ def chart_csv(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = f"{chart.slug}-{query.campaign.slug}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # The exports' CSV writer: RFC 4180, numbers as numbers, text cells neutralised.
     response.writelines(csv_lines([chart.table.columns, *chart.table.rows]))
     return response
 

@@ -8,7 +8,8 @@ the query count stay flat as the cohort grows. Rows are read as tuples (`values_
 model instances: building instances was most of an export's time.
 
 Cells are typed: numbers (int, Decimal) are written as numbers, every text cell goes through
-`cpts_portal.spreadsheet.neutralise` (OWASP CSV injection) and the importer `restore`s it.
+`cpts_portal.spreadsheet.neutralise` (OWASP CSV injection, done by `csv_lines`) and the importer
+`restore`s it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import io
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +32,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from cpts_portal.spreadsheet import neutralise, restore
+from cpts_portal.spreadsheet import Cell, csv_lines, restore
 from exports import selectors
 from exports.models import ExportJob
 from exports.selectors import ResponseRow, TextsById, ValuesById
@@ -63,7 +64,15 @@ from territories.models import Cpts
 
 logger = logging.getLogger(__name__)
 
-Cell = int | Decimal | str | None
+DEFAULT_STREAM_MAX_RESPONSES = 2000
+
+
+def stream_max_responses() -> int:
+    """Exports of more responses than this run in the background (setting
+    EXPORTS_STREAM_MAX_RESPONSES); smaller ones are streamed to the browser at once."""
+    return getattr(settings, "EXPORTS_STREAM_MAX_RESPONSES", DEFAULT_STREAM_MAX_RESPONSES)
+
+
 Progress = Callable[[int], None]
 T = TypeVar("T")
 
@@ -82,76 +91,6 @@ OTHER_TEXT_SUFFIX = "_other_text"
 
 CHUNK_SIZE = 500  # responses read (and their answers prefetched) per round trip
 PROGRESS_EVERY = 50  # responses between two progress reports of a background export
-FLUSH_BYTES = 64 * 1024  # streamed chunks are about this size
-TEXT_MEMO_SIZE = 10_000  # distinct text cells remembered as already neutralised
-DEFAULT_STREAM_MAX_RESPONSES = 2000
-
-
-def stream_max_responses() -> int:
-    """Exports of more responses than this run in the background (setting
-    EXPORTS_STREAM_MAX_RESPONSES); smaller ones are streamed to the browser at once."""
-    return getattr(settings, "EXPORTS_STREAM_MAX_RESPONSES", DEFAULT_STREAM_MAX_RESPONSES)
-
-
-# --- Cells and CSV ---------------------------------------------------------------------------
-
-
-def format_cell(value: Cell, *, excel: bool = False) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-        return text.replace(".", ",") if excel else text
-    return neutralise(str(value))
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[str]:
-    """CSV text in chunks of about FLUSH_BYTES: RFC 4180 (`,`, CRLF), or for Excel (France)
-    a BOM, `;` and decimal comma."""
-    writer = csv.writer(_Echo(), delimiter=";" if excel else ",", lineterminator="\r\n")
-    buffer: list[str] = ["\ufeff"] if excel else []
-    size = 0
-    # Most text cells repeat (option codes, campaign, region...): each distinct text is
-    # neutralised once. The memo is emptied when full, so memory does not grow with rows.
-    texts: dict[str, str] = {}
-
-    def text(cell: str) -> str:
-        if len(texts) >= TEXT_MEMO_SIZE:
-            texts.clear()
-        texts[cell] = neutralise(cell)
-        return texts[cell]
-
-    for row in rows:
-        # The csv module writes None as "" and an int as str(int) itself; decimals and
-        # booleans go through format_cell.
-        line = writer.writerow(
-            [
-                cell
-                if cell is None or type(cell) is int
-                else (texts.get(cell) or text(cell))
-                if type(cell) is str
-                else format_cell(cell, excel=excel)
-                for cell in row
-            ]
-        )
-        buffer.append(line)
-        size += len(line)
-        if size >= FLUSH_BYTES:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
-
-
 # --- The questionnaire's layout in columns --------------------------------------------------
 
 

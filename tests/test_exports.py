@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from cpts_portal.spreadsheet import neutralise, restore
+from cpts_portal.spreadsheet import format_cell, neutralise, restore
 from exports import services
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
@@ -325,10 +325,10 @@ def test_neutralise_then_restore_gives_the_text_back(text):
 
 
 def test_numbers_are_never_prefixed():
-    assert services.format_cell(Decimal("-1.50")) == "-1.50"
-    assert services.format_cell(Decimal("-1.50"), excel=True) == "-1,50"
-    assert services.format_cell(-3) == "-3"
-    assert services.format_cell("-3") == "'-3"
+    assert format_cell(Decimal("-1.50")) == "-1.50"
+    assert format_cell(Decimal("-1.50"), excel=True) == "-1,50"
+    assert format_cell(-3) == "-3"
+    assert format_cell("-3") == "'-3"
 
 
 # --- scope and filters ------------------------------------------------------------------------

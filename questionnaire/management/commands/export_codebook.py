@@ -1,8 +1,6 @@
-import csv
-
 from django.core.management.base import BaseCommand, CommandError
 
-from cpts_portal.spreadsheet import neutralise
+from cpts_portal.spreadsheet import csv_lines
 from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
 from questionnaire.models import QuestionnaireVersion
 
@@ -22,11 +20,7 @@ class Command(BaseCommand):
                 f"Version de questionnaire inconnue : « {questionnaire} » "
                 f"(versions chargées : {known or 'aucune'})."
             )
-        rows = 0
+        rows = list(codebook_rows(version))
         with open(output, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CODEBOOK_HEADER)
-            for row in codebook_rows(version):
-                writer.writerow([neutralise(cell) for cell in row])
-                rows += 1
-        self.stdout.write(self.style.SUCCESS(f"{rows} lignes écrites dans {output}."))
+            handle.writelines(csv_lines([CODEBOOK_HEADER, *rows]))
+        self.stdout.write(self.style.SUCCESS(f"{len(rows)} lignes écrites dans {output}."))
