@@ -13,6 +13,21 @@ from questionnaire.models import Response
 from territories.models import Cpts
 
 
+def is_active_user(user: User) -> bool:
+    """Any signed-in, active account: pages whose content is scoped inside (results index)."""
+    return user.is_authenticated and user.is_active
+
+
+def can_fill_questionnaires(user: User) -> bool:
+    """CPTS teams fill in their own CPTS's questionnaire; territory staff only read it."""
+    return is_active_user(user) and user.role == User.Role.COORDINATOR
+
+
+def can_read_responses(user: User) -> bool:
+    """Every role reads the responses of its scope; an account without a role reads nothing."""
+    return is_active_user(user) and (user.is_superuser or bool(user.role))
+
+
 def cpts_visible_to(user: User) -> QuerySet[Cpts]:
     cpts = Cpts.objects.select_related("department__region")
     if not user.is_authenticated or not user.is_active:
@@ -50,15 +65,13 @@ def responses_editable_by(user: User) -> QuerySet[Response]:
 
 def can_manage_campaigns(user: User) -> bool:
     """National federation staff run campaigns, reopen responses and read answer history."""
-    return user.is_authenticated and (user.is_superuser or user.role == User.Role.FCPTS)
+    return is_active_user(user) and (user.is_superuser or user.role == User.Role.FCPTS)
 
 
 def can_view_dashboards(user: User) -> bool:
     """Territory dashboards are for ARS, CPAM and FCPTS staff; coordinators see their results."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS))
+    return is_active_user(user) and (
+        user.is_superuser or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS)
     )
 
 

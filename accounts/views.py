@@ -1,32 +1,21 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from accounts.models import User
-from accounts.scoping import can_view_dashboards, cpts_visible_to, responses_visible_to
-from questionnaire.models import Campaign
+from accounts.access import gate
+from accounts.scoping import can_fill_questionnaires, can_view_dashboards
 
 
-@login_required
+@gate()
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.role == User.Role.COORDINATOR:
+    """Each role lands on its own page; an account without a role is told how to get one."""
+    if can_fill_questionnaires(request.user):
         return redirect("questionnaire:my_cpts")
     if can_view_dashboards(request.user):
         return redirect("dashboards:overview")
-    cpts = cpts_visible_to(request.user)
-    campaign = Campaign.objects.order_by("-year").first()
-    responses = (
-        responses_visible_to(request.user).filter(campaign=campaign).order_by("cpts__name")
-        if campaign
-        else []
-    )
-    return render(
-        request,
-        "accounts/home.html",
-        {"cpts_count": cpts.count(), "campaign": campaign, "responses": responses},
-    )
+    return render(request, "accounts/home.html")
 
 
 @require_GET

@@ -1,13 +1,11 @@
 from dataclasses import dataclass
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
+from accounts.access import gate
 from accounts.scoping import can_view_dashboards, cpts_visible_to, get_cpts_for_user
 from cpts_portal.spreadsheet import csv_lines
 from dashboards import charts, selectors
@@ -18,20 +16,6 @@ from scoring.models import ScoringGrid
 from territories.models import Cpts
 
 TABLE_PAGE_SIZE = 50
-
-
-def dashboard_view(view):
-    """Logged-in ARS, CPAM and FCPTS staff only; everything else is scoped inside."""
-
-    @login_required
-    @require_GET
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not can_view_dashboards(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @dataclass
@@ -95,7 +79,8 @@ def _overview_charts(query: TerritoryQuery) -> list[charts.Chart]:
     return charts.overview_charts(aggregates)
 
 
-@dashboard_view
+@gate(can_view_dashboards)
+@require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     query = _territory_query(request)
     if query is None:
@@ -117,7 +102,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dashboard_view
+@gate(can_view_dashboards)
+@require_GET
 def chart_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The data of one overview chart, for the same campaign and filters as the page."""
     query = _territory_query(request)
@@ -133,7 +119,8 @@ def chart_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@dashboard_view
+@gate(can_view_dashboards)
+@require_GET
 def cpts_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cpts = get_cpts_for_user(request.user, pk)
     profile = selectors.cpts_profile(cpts)
@@ -158,7 +145,8 @@ def cpts_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@dashboard_view
+@gate(can_view_dashboards)
+@require_GET
 def compare(request: HttpRequest) -> HttpResponse:
     scope = cpts_visible_to(request.user)
     form = CompareForm(request.GET or None, cpts=scope)

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import (
     FileResponse,
     Http404,
@@ -14,7 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import User
+from accounts.access import gate
 from accounts.scoping import can_export
 from exports import selectors, services
 from exports.forms import ExportForm
@@ -22,16 +21,9 @@ from exports.models import ExportJob
 from exports.spec import ExportError
 
 
-def _check_access(user: User) -> None:
-    # Coordinators and users without a territory: the page does not exist for them.
-    if not can_export(user):
-        raise Http404
-
-
-@login_required
+@gate(can_export)
 @require_http_methods(["GET", "POST"])
 def index(request: HttpRequest) -> HttpResponse:
-    _check_access(request.user)
     form = ExportForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
@@ -58,18 +50,16 @@ def _stream(export: services.Export) -> StreamingHttpResponse:
     return response
 
 
-@login_required
+@gate(can_export)
 @require_GET
 def job(request: HttpRequest, pk: int) -> HttpResponse:
-    _check_access(request.user)
     export_job = selectors.get_export_job_for_user(request.user, pk)
     return render(request, "exports/job.html", {"job": export_job})
 
 
-@login_required
+@gate(can_export)
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
-    _check_access(request.user)
     export_job = selectors.get_export_job_for_user(request.user, pk)
     done = export_job.status == ExportJob.Status.DONE
     return JsonResponse(
@@ -85,10 +75,9 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@login_required
+@gate(can_export)
 @require_GET
 def job_download(request: HttpRequest, pk: int) -> FileResponse:
-    _check_access(request.user)
     export_job = selectors.get_export_job_for_user(request.user, pk)
     if export_job.status != ExportJob.Status.DONE or not export_job.file:
         raise Http404

@@ -1,13 +1,15 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import gate
 from accounts.scoping import (
+    can_fill_questionnaires,
     can_manage_campaigns,
+    can_read_responses,
     cpts_coordinated_by,
     get_response_for_user,
     responses_editable_by,
@@ -20,7 +22,7 @@ from questionnaire.presenters import section_fields
 from questionnaire.rules import AnswerInvalid
 
 
-@login_required
+@gate(can_fill_questionnaires)
 @require_GET
 def my_cpts(request: HttpRequest) -> HttpResponse:
     return render(
@@ -30,7 +32,7 @@ def my_cpts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@gate(can_fill_questionnaires)
 @require_POST
 def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpResponse:
     cpts = get_object_or_404(cpts_coordinated_by(request.user), pk=cpts_pk)
@@ -45,7 +47,7 @@ def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpRespons
     return redirect("questionnaire:section", pk=response.pk, code=first_open.code)
 
 
-@login_required
+@gate(can_fill_questionnaires)
 def section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     response = get_response_for_user(request.user, pk, write=True)
     state = selectors.response_state(response)
@@ -103,7 +105,7 @@ def _save_section(request, response, current, state) -> dict[int, str]:
     return errors
 
 
-@login_required
+@gate(can_fill_questionnaires)
 @require_POST
 def autosave(request: HttpRequest, pk: int) -> JsonResponse:
     # Saving one answer never reads the questionnaire's definition (~40 KB of JSON to decode).
@@ -176,7 +178,7 @@ def _conflict_payload(question: Question, current: Answer | None) -> dict:
     }
 
 
-@login_required
+@gate(can_read_responses)
 @require_GET
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
@@ -212,7 +214,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@gate(can_fill_questionnaires)
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk, write=True)
@@ -225,11 +227,9 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("questionnaire:review", pk=pk)
 
 
-@login_required
+@gate(can_manage_campaigns)
 @require_POST
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_manage_campaigns(request.user):
-        raise Http404
     response = get_response_for_user(request.user, pk)
     reason = request.POST.get("reason", "").strip()
     if not reason:
@@ -244,11 +244,9 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("questionnaire:review", pk=pk)
 
 
-@login_required
+@gate(can_manage_campaigns)
 @require_GET
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_manage_campaigns(request.user):
-        raise Http404
     response = get_response_for_user(request.user, pk)
     questions = {q.id: q for q in selectors.questions_of(response.campaign.questionnaire)}
     answer_changes = [

@@ -1,16 +1,16 @@
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.access import gate
 from accounts.scoping import get_response_for_user
 from questionnaire.models import Response
 from scoring import charts, selectors
 from scoring.models import ScoringGrid
 
 
-@login_required
+@gate()
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     rows = selectors.scored_responses_visible_to(request.user)
@@ -18,7 +18,7 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "scoring/index.html", {"page": page})
 
 
-@login_required
+@gate()
 @require_GET
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
@@ -49,7 +49,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "scoring/results.html", context)
 
 
-@login_required
+@gate()
 @require_GET
 def explanation(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)

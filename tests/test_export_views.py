@@ -48,8 +48,8 @@ def _post(client, **data):
 @pytest.mark.parametrize("role", ["coordinator", "no_role"])
 def test_coordinators_and_users_without_role_have_no_export_page(client, users, cohort, role):
     client.force_login(users[role])
-    assert client.get(URL).status_code == 404
-    assert _post(client).status_code == 404
+    assert client.get(URL).status_code == 403
+    assert _post(client).status_code == 403
     home = client.get(reverse("home"))
     assert URL not in home.content.decode()
 

@@ -20,17 +20,18 @@ PUBLIC = {"login", "logout", "health"}
 ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
 
 
-def portal_routes(patterns=None, namespace: str = "") -> set[str]:
-    names = set()
+def portal_routes(patterns=None, namespace: str = "") -> dict:
+    """Every named route of the portal, with its view."""
+    views = {}
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
                 continue  # Django's admin: staff only, tested by Django
             inner = f"{pattern.namespace}:" if pattern.namespace else namespace
-            names |= portal_routes(pattern.url_patterns, inner)
+            views |= portal_routes(pattern.url_patterns, inner)
         else:
-            names.add(f"{namespace}{pattern.name}")
-    return names
+            views[f"{namespace}{pattern.name}"] = pattern.callback
+    return views
 
 
 @pytest.fixture
@@ -75,7 +76,14 @@ def routes(users, territory, campaign, grid):
 
 
 def test_every_route_is_in_the_walk(routes):
-    assert portal_routes() == set(routes)
+    assert set(portal_routes()) == set(routes)
+
+
+def test_every_view_but_the_public_ones_goes_through_the_gate():
+    """One way to say who may enter a view: accounts.access.gate, with a scoping predicate."""
+    for name, view in portal_routes().items():
+        if name not in PUBLIC:
+            assert callable(getattr(view, "gate", None)), name
 
 
 @pytest.mark.parametrize("role", ROLES)
