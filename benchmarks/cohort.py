@@ -1,6 +1,6 @@
 """A deterministic synthetic cohort for the bench: CPTS, campaigns, responses and answers.
 
-Answers are drawn by the demo data's generator (`questionnaire.demo`), seeded by CPTS and
+Answers are drawn by the demo data's generator (`demo.generator`), seeded by CPTS and
 campaign, so two runs of one size hold the same data and every answer passes the rules a user's
 answer passes. Rows are written with PostgreSQL's COPY, since the large size holds about two
 million answers; the history tables are left empty (nothing the bench measures reads them).
@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from questionnaire.demo import _demo_answers
+from demo.generator import demo_answers
 from questionnaire.models import Campaign, Question, QuestionnaireVersion, Response
 from territories.models import Cpts, Department, Region
 
@@ -207,7 +207,7 @@ def _write_responses(
     def answer_rows() -> Iterator[tuple]:
         nonlocal answers
         for cpts_id, campaign, status, _, rng in plan:
-            values = _demo_answers(cpts_by_id[cpts_id], campaign.year, questions, rng)
+            values = demo_answers(cpts_by_id[cpts_id], campaign.year, questions, rng)
             items = list(values.items())
             if status == Response.Status.DRAFT:
                 items = items[: rng.randrange(5, len(items))]
@@ -245,7 +245,7 @@ def _load_users(
     cpts_by_id = {c.pk: c for c in Cpts.objects.filter(pk__in=cpts_ids)}
     rows = []
     for cpts_id in cpts_ids:
-        values = _demo_answers(cpts_by_id[cpts_id], campaign.year, questions, rng)
+        values = demo_answers(cpts_by_id[cpts_id], campaign.year, questions, rng)
         rows.extend(
             (responses[cpts_id], qid, json.dumps(value), other, 1, now)
             for qid, (value, other) in values.items()

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "dashboards",
     "exports",
     "benchmarks",
+    # Top of the dependency order: seeds every app below it (`load_demo_data`).
+    "demo",
 ]
 
 MIDDLEWARE = [

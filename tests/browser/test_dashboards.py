@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-DEMO_CPTS = Path(__file__).resolve().parents[2] / "territories" / "data" / "demo_cpts.csv"
+DEMO_CPTS = Path(__file__).resolve().parents[2] / "demo" / "data" / "demo_cpts.csv"
 ILE_DE_FRANCE = {"75", "77", "78", "91", "92", "93", "94", "95"}
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from questionnaire.demo import DEMO_PASSWORD, DEMO_USERS, demo_data_load
+from demo.services import DEMO_PASSWORD, DEMO_USERS, demo_data_load
 from questionnaire.management.commands.load_questionnaire import DEFAULT_PATH
 from questionnaire.models import QuestionnaireVersion
 from questionnaire.services import questionnaire_load

@@ -13,29 +13,22 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Membership, User
-from questionnaire import rules
+from demo.generator import demo_answers
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
 from scoring.services import grid_load, score_all_submitted
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 from territories.reference import ensure_reference_territories
 from territories.services import cpts_import_csv
 
-DEMO_CPTS_FILE = Path(__file__).resolve().parent.parent / "territories" / "data" / "demo_cpts.csv"
+DEMO_CPTS_FILE = Path(__file__).resolve().parent / "data" / "demo_cpts.csv"
 DEMO_PASSWORD = "demo-cpts-2026"
 INDICATOR_YEARS = (2024, 2025, 2026)
-STAGE_PROPENSITY = {
-    Cpts.Stage.RUNNING: 0.7,
-    Cpts.Stage.ENGINEERING: 0.5,
-    Cpts.Stage.FORMALISING: 0.35,
-    Cpts.Stage.DECLARED: 0.2,
-}
 
 
 @dataclass(frozen=True)
@@ -198,7 +191,7 @@ def _ensure_response(
     response = Response.objects.create(
         campaign=campaign, cpts=cpts, status=status, submitted_at=submitted_at
     )
-    values = _demo_answers(cpts, spec.year, questions, rng)
+    values = demo_answers(cpts, spec.year, questions, rng)
     if status == Response.Status.DRAFT:
         keep = rng.randrange(5, len(values))
         values = dict(list(values.items())[:keep])
@@ -208,55 +201,3 @@ def _ensure_response(
     ]
     bulk_create_with_history(answers, Answer, batch_size=500)
     return 1
-
-
-def _demo_answers(
-    cpts: Cpts, year: int, questions: list[Question], rng: random.Random
-) -> dict[int, tuple[Any, str]]:
-    """Answers for every applicable question, cleaned by the same rules as user input."""
-    propensity = min(
-        0.95, STAGE_PROPENSITY[cpts.stage] + 0.06 * (year - 2024) + rng.uniform(-0.1, 0.1)
-    )
-    stages = set(Cpts.Stage.values)
-    values: dict[int, tuple[Any, str]] = {}
-    for question in questions:
-        if not rules.is_applicable(question, {k: v for k, (v, _) in values.items()}):
-            continue
-        raw = _raw_answer(question, cpts, propensity, stages, rng)
-        other = "Précision saisie pour la démonstration"
-        values[question.id] = rules.clean_answer(question, raw, other)
-    return values
-
-
-def _raw_answer(question, cpts, propensity, stages, rng) -> Any:
-    options = rules.choices(question)
-    codes = [o.code for o in options]
-    if question.type == Question.Type.SINGLE_CHOICE:
-        if set(codes) == stages:
-            return cpts.stage  # the question that asks the CPTS's stage
-        # Options run from the most to the least mature in most scales of this questionnaire;
-        # the draw leans towards the first ones as the propensity grows.
-        index = min(
-            len(codes) - 1,
-            int(rng.betavariate(1 + 3 * (1 - propensity), 1 + 3 * propensity) * len(codes)),
-        )
-        return codes[index]
-    if question.type == Question.Type.MULTIPLE_CHOICE:
-        plain = [o.code for o in options if not o.exclusive]
-        exclusive = [o.code for o in options if o.exclusive]
-        if exclusive and rng.random() > propensity + 0.2:
-            return [exclusive[0]]
-        picked = [code for code in plain if rng.random() < propensity]
-        return picked or [rng.choice(plain)]
-    if question.type == Question.Type.NUMBER:
-        high = min(question.max_value, max(question.min_value + 1, 40))
-        return rng.randint(question.min_value, high)
-    if question.type == Question.Type.MONTH_YEAR:
-        created = cpts.created_on or dt.date(2020, 1, 1)
-        return f"{created.year:04d}-{created.month:02d}"
-    if question.type == Question.Type.ROLE_TABLE:
-        row_codes = [o.code for o in rules.rows(question)]
-        return {row: rng.choice(codes[:9]) for row in row_codes if rng.random() < 0.85} or {
-            row_codes[0]: codes[1]
-        }
-    return "Réponse de démonstration"
