@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "scoring",
     "dashboards",
     "exports",
-    "benchmarks",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",
 ]

@@ -24,6 +24,8 @@ DATABASES = {"default": env.db_url_config(BENCH_DATABASE_URL)}  # noqa: F405
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# The bench app ships `bench` and a command that drops its database: never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405
 ROOT_URLCONF = "benchmarks.urls"
 # The overview measure requests the page in-process with Django's test client.
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405

@@ -2,9 +2,10 @@
 database of its own, measure the portal against baselines taken in the same run, print a table,
 drop the database.
 
-Run under any settings, the command starts itself again under `cpts_portal.settings_bench`
-(production settings pointed at the bench database, plus the bare baseline view), so that it,
-gunicorn and locust all see the same configuration.
+The command exists under `cpts_portal.settings_bench` only (production settings pointed at the
+bench database, plus this app and its bare baseline view; `manage.py bench` picks them). Given
+another `--database-url` than those settings', it starts itself again with that database, so
+that it, gunicorn and locust all see the same configuration.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if settings.SETTINGS_MODULE != BENCH_SETTINGS:
+        if (
+            settings.SETTINGS_MODULE != BENCH_SETTINGS
+            or options["database_url"] != settings.BENCH_DATABASE_URL
+        ):
             return self._run_under_bench_settings(options)
         self._bench(**options)
 
