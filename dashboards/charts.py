@@ -14,6 +14,16 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
+from cpts_portal.charts import (
+    FONT,
+    OURS,
+    as_float,
+    heatmap_figure,
+    percent,
+    radar_series_figure,
+    score_text,
+    with_layout,
+)
 from dashboards.selectors import (
     SMALL_CELL_MINIMUM,
     CampaignResult,
@@ -23,15 +33,6 @@ from dashboards.selectors import (
     TerritoryAggregates,
 )
 from questionnaire.models import ConstraintType, SubDimension
-from scoring.charts import (
-    FONT,
-    OURS,
-    as_float,
-    heatmap_figure,
-    percent,
-    radar_series_figure,
-    with_layout,
-)
 from territories.models import Cpts
 
 Cell = str | int | Decimal | None
@@ -270,7 +271,7 @@ def result_matrix_figure(result: CampaignResult, *, height: int = 320) -> dict[s
         # Half-width figures: "Contraintes<br>internes" fits where one line would be tilted.
         columns=[str(label).replace(" ", "<br>", 1) for _code, label in ConstraintType.choices],
         values=values,
-        texts=[[percent(v) if v is not None else _("non évalué") for v in row] for row in values],
+        texts=[[score_text(v) for v in row] for row in values],
         height=height,
     )
 
