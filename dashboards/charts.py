@@ -8,7 +8,6 @@ table with their size and no values, and are left out of the figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
@@ -24,6 +23,7 @@ from cpts_portal.charts import (
     score_text,
     with_layout,
 )
+from cpts_portal.spreadsheet import Cell
 from dashboards.selectors import (
     SMALL_CELL_MINIMUM,
     CampaignResult,
@@ -34,8 +34,6 @@ from dashboards.selectors import (
 )
 from questionnaire.models import ConstraintType, SubDimension
 from territories.models import Cpts
-
-Cell = str | int | Decimal | None
 
 
 @dataclass

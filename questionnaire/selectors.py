@@ -111,7 +111,7 @@ def response_state(response: Response) -> ResponseState:
 
 
 @dataclass(frozen=True)
-class Progress:
+class ResponseProgress:
     answered: int
     applicable: int
 
@@ -120,7 +120,7 @@ class Progress:
         return round(100 * self.answered / self.applicable) if self.applicable else 0
 
 
-def response_progress(response: Response) -> Progress:
+def response_progress(response: Response) -> ResponseProgress:
     """The counts `response_state` gives, for the autosave's answer: from the questions'
     conditions and the answers' values only, without building the questionnaire's structure
     (options, sections), which made up half of an autosave's time (`make bench`)."""
@@ -129,7 +129,7 @@ def response_progress(response: Response) -> Progress:
     )
     values = dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
     applicable = [q.id for q in questions if rules.is_applicable(q, values)]
-    return Progress(
+    return ResponseProgress(
         answered=sum(1 for qid in applicable if qid in values), applicable=len(applicable)
     )
 

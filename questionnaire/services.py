@@ -149,7 +149,9 @@ class AnswerConflict(Exception):
         super().__init__("Cette réponse a été modifiée par quelqu'un d'autre entre-temps.")
 
 
-def _is_empty(value: Any) -> bool:
+def _clears_answer(value: Any) -> bool:
+    """An empty value from the page (nothing chosen, typed or picked in any row) removes the
+    answer."""
     if value is None or value == "" or value == [] or value == {}:
         return True
     return isinstance(value, dict) and not any(value.values())
@@ -194,7 +196,7 @@ def answer_save(
     current = Answer.objects.filter(response=response, question=question).first()
     current_revision = current.revision if current else 0
 
-    if _is_empty(value):
+    if _clears_answer(value):
         if current is None:
             return None
         if expected_revision != current_revision:

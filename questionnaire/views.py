@@ -15,10 +15,9 @@ from accounts.scoping import (
     responses_editable_by,
 )
 from questionnaire import selectors, services
-from questionnaire.display import answer_label
-from questionnaire.forms import read_answer, read_revision
 from questionnaire.models import Answer, Campaign, Question, Response
-from questionnaire.presenters import section_fields
+from questionnaire.postdata import read_answer, read_revision
+from questionnaire.presentation import answer_label, section_fields
 from questionnaire.rules import AnswerInvalid
 
 

@@ -160,7 +160,7 @@ class ScoringPlan:
             value = values.get(question_id)
             if conditional is not None and not rules.is_applicable(conditional, values):
                 status, value = NOT_APPLICABLE, None
-            elif _is_empty(value):
+            elif _is_unanswered(value):
                 status, value = UNANSWERED, None
             else:
                 status = SCORED
@@ -287,7 +287,8 @@ def _hashable(value: Any) -> Any:
     return (type(value), value)
 
 
-def _is_empty(value: Any) -> bool:
+def _is_unanswered(value: Any) -> bool:
+    """A stored value that holds no answer (a response's missing questions read as None)."""
     return value is None or value in ("", [], {})
 
 

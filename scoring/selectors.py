@@ -17,7 +17,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from accounts.models import User
 from accounts.scoping import responses_visible_to
 from questionnaire import rules
-from questionnaire.display import answer_label
 from questionnaire.models import (
     Answer,
     ConstraintType,
@@ -27,6 +26,7 @@ from questionnaire.models import (
     Response,
     SubDimension,
 )
+from questionnaire.presentation import answer_label
 from scoring.arithmetic import to_decimal
 from scoring.grid import Level, QuestionRule
 from scoring.models import (
@@ -116,7 +116,7 @@ def stored_score(response: Response, grid: ScoringGrid) -> ResponseScore | None:
 
 
 @dataclass
-class Cell:
+class MatrixCell:
     dimension: Dimension
     constraint: str
     constraint_label: str
@@ -131,7 +131,7 @@ class Cell:
 @dataclass
 class MatrixRow:
     dimension: Dimension
-    cells: list[Cell]
+    cells: list[MatrixCell]
     value: Decimal | None
     median: Decimal | None = None
 
@@ -187,7 +187,7 @@ def results_for(*, user: User, response: Response, grid: ScoringGrid) -> Results
     matrix = []
     for dimension in dimensions:
         cells = [
-            Cell(
+            MatrixCell(
                 dimension=dimension,
                 constraint=code,
                 constraint_label=str(label),

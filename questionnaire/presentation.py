@@ -1,4 +1,6 @@
-"""What the section template needs for each question: current value, options, state."""
+"""How the questionnaire is shown: answers as French text (review page, conflicts, history,
+explanation pages) and what the section template needs for each question (current value,
+options, state)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,9 +8,28 @@ from typing import Any
 from django.http import QueryDict
 
 from questionnaire import rules
-from questionnaire.forms import field_name, read_answer
 from questionnaire.models import Question
+from questionnaire.postdata import field_name, read_answer
 from questionnaire.selectors import ResponseState, Section
+
+
+def answer_label(question: Question, value: Any, other_text: str = "") -> str:
+    if value is None:
+        return "—"
+    labels = {o.code: o.label for o in rules.choices(question)}
+    if question.type == Question.Type.SINGLE_CHOICE:
+        text = labels.get(value, value)
+    elif question.type == Question.Type.MULTIPLE_CHOICE:
+        text = " ; ".join(labels.get(code, code) for code in value)
+    elif question.type == Question.Type.ROLE_TABLE:
+        rows = {o.code: o.label for o in rules.rows(question)}
+        text = " ; ".join(f"{rows.get(r, r)} : {labels.get(p, p)}" for r, p in value.items())
+    elif question.type == Question.Type.MONTH_YEAR and isinstance(value, str) and "-" in value:
+        year, month = value.split("-", 1)
+        text = f"{month}/{year}"
+    else:
+        text = str(value)
+    return f"{text} (précision : {other_text})" if other_text else text
 
 
 @dataclass
