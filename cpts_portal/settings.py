@@ -117,7 +117,6 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "fr"
 # French for everyone, whatever the browser asks; strings are marked for translation.
 LANGUAGES = [("fr", _("Français"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -49,7 +49,3 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, round(100 * self.done / self.total)) if self.total else 0
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -47,10 +46,6 @@ class ResponseState:
     sections: list[Section]
     answers: dict[int, Answer]
     applicable_ids: set[int] = field(default_factory=set)
-
-    @property
-    def values(self) -> dict[int, Any]:
-        return {qid: answer.value for qid, answer in self.answers.items()}
 
     @property
     def applicable(self) -> int:

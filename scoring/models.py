@@ -143,10 +143,6 @@ class AreaScore(models.Model):
         return f"{self.score} – {self.kind}"
 
     @property
-    def assessed(self) -> bool:
-        return self.value is not None
-
-    @property
     def key(self) -> tuple:
         """Needs `dimension` and `subdimension` loaded (select_related)."""
         return area_key(
