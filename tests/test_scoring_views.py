@@ -2,10 +2,12 @@
 
 import json
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -200,3 +202,16 @@ def test_index_lists_only_visible_submitted_responses(
     assert "CPTS Paris Un" in html and "CPTS Paris Deux" in html
     assert "CPTS Lyon" not in html and "CPTS Saint-Denis" not in html
     assert html.count("64,50") == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("62.125"), "62,13"),  # two decimals, rounded half up, French separator
+        (Decimal("0"), "0,00"),  # assessed and nil: a score, not "non évalué"
+        (None, '<span class="text-muted">non évalué</span>'),
+    ],
+)
+def test_every_page_shows_a_score_or_not_assessed_alike(value, shown):
+    template = Template("{% load scores %}{{ value|score_or_not_assessed }}")
+    assert template.render(Context({"value": value})) == shown
