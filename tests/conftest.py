@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from accounts.models import User
@@ -7,10 +5,7 @@ from questionnaire.services import questionnaire_load
 from scoring.services import grid_load
 from territories.models import Department, Region
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFINITION = ROOT / "questionnaire" / "definitions" / "miller-2022.yaml"
-GRID_PATH = ROOT / "scoring" / "grids" / "miller-2022-v1.yaml"
+from tests.helpers import DEFINITION, GRID_PATH, build_cohort
 
 
 @pytest.fixture
@@ -54,3 +49,9 @@ def users(territory):
         "fcpts": UserFactory(role=User.Role.FCPTS),
         "no_role": UserFactory(),
     }
+
+
+@pytest.fixture
+def cohort(questionnaire, territory, grid):
+    """tests/helpers.build_cohort: three submitted, scored responses and a draft."""
+    return build_cohort(questionnaire, territory, grid)

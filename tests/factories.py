@@ -3,7 +3,9 @@ import datetime as dt
 import factory
 
 from accounts.models import Membership, User
-from questionnaire.models import Campaign, Response
+from questionnaire.models import Answer, Campaign, Response
+from scoring.models import ResponseScore
+from scoring.services import response_score
 from territories.models import Cpts, Department
 
 
@@ -51,3 +53,25 @@ class ResponseFactory(factory.django.DjangoModelFactory):
 
     campaign = factory.SubFactory(CampaignFactory)
     cpts = factory.SubFactory(CptsFactory)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    """An answer stored as given: tests/helpers.make_response cleans values by the rules first."""
+
+    class Meta:
+        model = Answer
+
+    response = factory.SubFactory(ResponseFactory)
+    other_text = ""
+
+
+class ResponseScoreFactory(factory.Factory):
+    """The scores of a submitted response under a grid, computed and stored by the scoring
+    service itself (never written by hand): `ResponseScoreFactory(response=…, grid=…)`."""
+
+    class Meta:
+        model = ResponseScore
+
+    @classmethod
+    def _create(cls, model_class, *, response, grid):
+        return response_score(response=response, grid=grid).score

@@ -82,26 +82,3 @@ def test_bench_tiny_prints_every_line_of_the_table(bench_database_url, tmp_path)
         assert (
             admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None
         )
-
-
-@pytest.mark.parametrize("stage", ["fonctionnement", "ingenierie"])
-def test_autosave_progress_counts_what_response_state_counts(campaign, territory, stage):
-    """The autosave's lean progress (a fix the bench's profile asked for) must not drift from
-    the counts the questionnaire pages show; Q2 moves which of Q26-Q28 apply."""
-    from questionnaire import selectors
-    from questionnaire.models import Answer
-    from tests.factories import ResponseFactory
-
-    response = ResponseFactory(campaign=campaign, cpts=territory["paris_1"])
-    questions = {q.number: q for q in campaign.questionnaire.questions.all()}
-    Answer.objects.create(response=response, question=questions[2], value=stage)
-    Answer.objects.create(response=response, question=questions[26], value="x")
-    Answer.objects.create(response=response, question=questions[7], value=3)
-
-    state = selectors.response_state(response)
-    progress = selectors.response_progress(response)
-    assert (progress.answered, progress.applicable, progress.percent) == (
-        state.answered,
-        state.applicable,
-        state.percent,
-    )

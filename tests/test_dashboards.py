@@ -14,8 +14,8 @@ from questionnaire.models import Campaign, Response
 from scoring import services
 from scoring.models import AreaScore
 from territories.models import Cpts, Department, Region
-from tests.factories import CampaignFactory, CptsFactory
-from tests.test_scoring import MIXED, make_response
+from tests.factories import CampaignFactory, CptsFactory, ResponseScoreFactory
+from tests.helpers import MIXED, make_response
 
 CHARTS = ["matrice", "departements", "evolution", "stades"]
 
@@ -24,7 +24,7 @@ CHARTS = ["matrice", "departements", "evolution", "stades"]
 def scored(campaign, territory, grid):
     """Every CPTS of the territory fixture submitted the campaign and is scored."""
     for cpts in territory.values():
-        services.response_score(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
+        ResponseScoreFactory(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
     return campaign
 
 
@@ -33,7 +33,7 @@ def scored_cpts(campaign, grid, count: int, department_code: str = "75") -> list
     found = []
     for _ in range(count):
         cpts = CptsFactory(department=department)
-        services.response_score(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
+        ResponseScoreFactory(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
         found.append(cpts)
     return found
 

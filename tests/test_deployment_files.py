@@ -6,7 +6,7 @@ import shlex
 import yaml
 from django.core.management import get_commands
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def load_compose():

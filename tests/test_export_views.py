@@ -16,15 +16,9 @@ from exports.models import RETENTION, ExportJob
 from exports.spec import ExportSpec
 from questionnaire.models import Response
 from tests.factories import CptsFactory
-from tests.test_exports import SLUG, build_cohort, export
-from tests.test_scoring import MIXED, make_response
+from tests.helpers import MIXED, SLUG, export, make_response
 
 URL = reverse("exports:index")
-
-
-@pytest.fixture
-def cohort(questionnaire, territory, grid):
-    return build_cohort(questionnaire, territory, grid)
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from territories.models import Department
 from territories.reference import ensure_reference_territories
 from tests.celery_worker import celery_worker
 from tests.factories import CptsFactory, UserFactory
-from tests.test_exports import SLUG, build_cohort, export, load_grid
+from tests.helpers import SLUG, build_cohort, export, load_grid
 
 TIMEOUT = 60
 QUEUE = f"exports-test-{os.getpid()}"

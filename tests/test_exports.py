@@ -12,43 +12,9 @@ from cpts_portal.spreadsheet import format_cell, neutralise, restore
 from exports import services
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
-from scoring import services as scoring_services
-from tests.factories import CampaignFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.helpers import MIXED, SLUG, export
 
-SLUG = "campagne-export"
 FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
-
-
-def load_grid():
-    return scoring_services.grid_load(path=GRID_PATH).grid
-
-
-def build_cohort(questionnaire, territory, grid):
-    """MIXED submitted by Paris Un, Saint-Denis and Lyon (Q10 with an "Autre" text), a draft
-    for Paris Deux; all scored with the grid."""
-    campaign = CampaignFactory(questionnaire=questionnaire, slug=SLUG, year=2026)
-    answers = {**MIXED, "q10": (["cls", "autre"], 'Réseau « ville-hôpital », 2e "cercle" 🩺')}
-    responses = {
-        key: make_response(campaign, answers, cpts=territory[key])
-        for key in ("paris_1", "saint_denis", "lyon")
-    }
-    responses["paris_2"] = make_response(
-        campaign, {"q01": "2020-05"}, cpts=territory["paris_2"], submitted=False
-    )
-    scoring_services.score_all_submitted(grid=grid)
-    return campaign, responses
-
-
-@pytest.fixture
-def cohort(questionnaire, territory, grid):
-    return build_cohort(questionnaire, territory, grid)
-
-
-def export(spec: ExportSpec, user=None) -> str:
-    out = io.StringIO(newline="")
-    services.write_export(out, spec=spec, user=user)
-    return out.getvalue()
 
 
 def read(text: str, delimiter: str = ",") -> list[list[str]]:

@@ -10,7 +10,7 @@ from exports.spec import ExportSpec
 from questionnaire.models import Answer, Response
 from scoring.models import ResponseScore
 from tests.factories import CampaignFactory
-from tests.test_exports import SLUG, build_cohort, export
+from tests.helpers import SLUG, export
 
 # Free text that must come back unchanged: quotes, separators, a line break, accents, emoji,
 # and texts a spreadsheet would read as formulas (with and without a quote already in front).
@@ -19,11 +19,6 @@ AWKWARD = {
     "saint_denis": '=HYPERLINK("http://x") ; suite\nsur deux lignes',
     "lyon": "'@quoi, déjà ?",
 }
-
-
-@pytest.fixture
-def cohort(questionnaire, territory, grid):
-    return build_cohort(questionnaire, territory, grid)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from questionnaire.models import Answer, Question, QuestionnaireVersion
-from tests.conftest import DEFINITION
 from tests.factories import ResponseFactory
+from tests.helpers import DEFINITION
 
 # Tableau 8, last column (final questionnaire), with Indicateurs under Résultats (decision
 # recorded in the definition file) and each sub-dimension's Figure 6 column.

@@ -5,10 +5,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from questionnaire import services
+from questionnaire import selectors, services
 from questionnaire.models import Answer, Response
 from questionnaire.rules import AnswerInvalid
-from tests.factories import ResponseFactory
+from tests.factories import AnswerFactory, ResponseFactory
 
 
 @pytest.fixture
@@ -185,3 +185,22 @@ def test_section_post_saves_valid_answers_and_shows_errors_beside_fields(
     assert list(
         Answer.objects.filter(response=draft).values_list("question__number", flat=True)
     ) == [6]
+
+
+@pytest.mark.parametrize("stage", ["fonctionnement", "ingenierie"])
+def test_autosave_progress_counts_what_response_state_counts(campaign, territory, stage):
+    """The autosave's lean progress (a fix the bench's profile asked for) must not drift from
+    the counts the questionnaire pages show; Q2 moves which of Q26-Q28 apply."""
+    response = ResponseFactory(campaign=campaign, cpts=territory["paris_1"])
+    questions = {q.number: q for q in campaign.questionnaire.questions.all()}
+    AnswerFactory(response=response, question=questions[2], value=stage)
+    AnswerFactory(response=response, question=questions[26], value="x")
+    AnswerFactory(response=response, question=questions[7], value=3)
+
+    state = selectors.response_state(response)
+    progress = selectors.response_progress(response)
+    assert (progress.answered, progress.applicable, progress.percent) == (
+        state.answered,
+        state.applicable,
+        state.percent,
+    )

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from questionnaire.models import Answer, Response
 from scoring import services
 from scoring.models import AreaScore, QuestionScore, ResponseScore
-from tests.test_scoring import MINIMAL, MIXED, make_response
+from tests.helpers import MINIMAL, MIXED, make_response
 
 
 @pytest.fixture(params=["copy", "bulk_create"])

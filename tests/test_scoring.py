@@ -1,6 +1,6 @@
 """The scoring grid and its arithmetic: validation, golden answer sets computed by hand, properties.
 
-Helpers here (`make_response`, `MIXED`) are imported by the other test_scoring_* modules.
+The answer sets (`MIXED`, `MINIMAL`) and `make_response` are in tests/helpers.py.
 """
 
 import copy
@@ -13,39 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from questionnaire import rules
-from questionnaire.models import Answer, Question, Response
+from questionnaire.models import Question
 from scoring import services
 from scoring.arithmetic import NOT_APPLICABLE, Layout, score_answers
 from scoring.grid import GridError, GridSpec, read_grid_file, validate_grid
 from scoring.models import AreaScore, QuestionScore, ResponseScore
-from tests.conftest import GRID_PATH
-from tests.factories import CptsFactory
+from tests.helpers import GRID_PATH, MINIMAL, MIXED, make_response
 
 D = Decimal
 
 
-# --- helpers shared with the other scoring tests ----------------------------------------------
-
-
-def make_response(campaign, answers: dict, *, cpts=None, submitted: bool = True) -> Response:
-    """A response with the given answers ({variable: value or (value, other_text)}), each one
-    cleaned by the questionnaire's own rules, as every write is."""
-    response = Response.objects.create(
-        campaign=campaign,
-        cpts=cpts or CptsFactory(),
-        status=Response.Status.SUBMITTED if submitted else Response.Status.DRAFT,
-        submitted_at="2026-10-01T10:00:00+02:00" if submitted else None,
-    )
-    questions = {
-        q.variable: q for q in campaign.questionnaire.questions.prefetch_related("options")
-    }
-    for variable, raw in answers.items():
-        value, other = raw if isinstance(raw, tuple) else (raw, "")
-        cleaned, other = rules.clean_answer(questions[variable], value, other)
-        Answer.objects.create(
-            response=response, question=questions[variable], value=cleaned, other_text=other
-        )
-    return response
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def areas(score: ResponseScore) -> dict[tuple, Decimal | None]:
@@ -58,61 +36,6 @@ def areas(score: ResponseScore) -> dict[tuple, Decimal | None]:
         else:
             found[area.dimension.code] = area.value
     return found
-
-
-# A CPTS in operation, answers chosen so that every rule and every cap is exercised.
-MIXED = {
-    "q01": "2019-02",
-    "q02": "fonctionnement",
-    "q03": ["medecin_traitant", "soins_non_programmes", "parcours", "prevention"],
-    "q04": "partiel",
-    "q05": ["msp", "centre_sante"],
-    "q06": "de_40k_a_80k",
-    "q07": 3,
-    "q08": ["communautes_communes"],
-    "q09": ["non"],
-    "q10": ["cls", "dac"],
-    "q11": ["social_medico_social", "dac", "elus"],
-    "q12": "de_51_a_100",
-    "q13": ["infirmiers", "medecins", "pharmaciens", "kinesitherapeutes"],
-    "q14": "recrute",
-    "q15": ["locaux_membres", "locaux_municipalite"],
-    "q16": "oui_egale",
-    "q17": {
-        "president": "medecins",
-        "vice_president": "medecins",
-        "secretaire": "infirmiers",
-        "tresorier": "medecins",
-        "autre": "infirmiers",
-    },
-    "q18": "mensuelle",
-    "q19": ["aucune"],
-    "q20": ["non"],
-    "q21": ["site_internet", "facebook", "linkedin", "newsletter"],
-    "q22": "non",
-    "q23": "oui_non_hds",
-    "q24": ["referent", "comptes_rendus", "evaluation"],
-    "q25": "oui",
-    "q26": "groupes_travail",
-    "q27": "enrichissante",
-    "q29": "les_deux",
-    "q30": "importante",
-    "q31": ["invitation_directe", "soirees_information"],
-    "q32": (
-        ["urgences", "sas", "donnees_assurance_maladie", "autre"],
-        "Signalements des pharmacies",
-    ),
-    "q33": "oui",
-    "q34": "non",
-    "q35": "oui",
-    "q36": ["contact_dac", "parcours_pluripro"],
-    "q37": "oui",
-    "q38": "non",
-    "q39": ["formation_continue", "accueil_stagiaires", "communication_installations"],
-    "q40": ["analyse_pratiques", "echanges_pathologies"],
-    "q41": "satisfaits",
-    "q42": "p50",
-}
 
 
 # --- the grid file ---------------------------------------------------------------------------
@@ -332,50 +255,6 @@ def test_golden_mixed_answers(campaign, grid):
     # Excluded questions are not stored; the 35 scored ones are, even when they do not apply.
     assert not QuestionScore.objects.filter(score=score, question__number__in=[28, 29]).exists()
     assert score.questions.count() == 35
-
-
-MINIMAL = {
-    "q01": "2024-01",
-    "q02": "declaration",
-    "q03": ["prevention"],
-    "q04": "insuffisant",
-    "q05": ["liberaux"],
-    "q06": "moins_40k",
-    "q07": 2,
-    "q08": ["aucun"],
-    "q09": ["non"],
-    "q10": ["aucun"],
-    "q11": ["aucune"],
-    "q12": "de_1_a_5",
-    "q13": ["medecins"],
-    "q14": "non",
-    "q15": ["cafes_restaurants"],
-    "q16": "non",
-    "q17": {"president": "medecins"},
-    "q18": "annuelle",
-    "q19": ["aucune"],
-    "q20": ["non"],
-    "q21": ["aucun"],
-    "q22": "non",
-    "q23": "non",
-    "q24": ["aucune"],
-    "q25": "non",
-    "q28": ["acces_soins", "prevention"],
-    "q29": "aucun",
-    "q30": "tres_faible",
-    "q31": ["aucun_dispositif"],
-    "q32": ["aucune"],
-    "q33": "non",
-    "q34": "non",
-    "q35": "non",
-    "q36": ["aucune"],
-    "q37": "non",
-    "q38": "non",
-    "q39": ["aucune"],
-    "q40": ["aucune"],
-    "q41": "tres_insatisfaits",
-    "q42": "aucun",
-}
 
 
 def test_golden_declared_cpts(campaign, grid):

@@ -3,17 +3,15 @@
 from decimal import Decimal
 
 import pytest
-import yaml
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from questionnaire.models import Answer, Response
 from questionnaire.services import response_submit
 from scoring import selectors, services, tasks
-from scoring.grid import read_grid_file
 from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
 from tests.factories import CptsFactory, UserFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.helpers import MIXED, grid_version_2, make_response
 
 
 def snapshot(grid=None) -> dict:
@@ -99,21 +97,9 @@ def test_score_response_task_without_a_grid(campaign):
 
 def test_the_latest_loaded_grid_is_the_default(questionnaire, grid, tmp_path):
     assert selectors.latest_grid(questionnaire) == grid
-    second = services.grid_load(path=_new_version(tmp_path)).grid
+    second = services.grid_load(path=grid_version_2(tmp_path)).grid
     assert selectors.latest_grid(questionnaire) == second
     assert selectors.grid_for(questionnaire, grid.code) == grid
-
-
-def _new_version(tmp_path, **changes):
-    """The v1 grid published as v2, with Q2 weighing 1 instead of 2."""
-    data = read_grid_file(GRID_PATH)
-    data["version"] = "miller-2022-v2"
-    data["title"] = "Grille de score de maturité, version 2"
-    q2 = next(item for item in data["questions"] if item["question"] == 2)
-    q2["weight"] = 1
-    path = tmp_path / "miller-2022-v2.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 # --- rescore on the demo data ----------------------------------------------------------------
@@ -160,7 +146,7 @@ def test_rescore_finds_the_one_response_whose_answers_changed(demo, capsys):
 
 def test_rescore_with_a_new_grid_version_updates_every_response(demo, tmp_path, capsys):
     v1 = snapshot(demo)
-    call_command("load_scoring_grid", str(_new_version(tmp_path)))
+    call_command("load_scoring_grid", str(grid_version_2(tmp_path)))
     v2 = ScoringGrid.objects.get(code="miller-2022-v2")
     call_command("rescore", grid=v2.code)
     submitted = Response.objects.filter(status=Response.Status.SUBMITTED).count()

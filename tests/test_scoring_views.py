@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from scoring import services
 from tests.factories import CampaignFactory, CptsFactory
-from tests.test_scoring import MIXED, make_response
-from tests.test_scoring_services import _new_version
+from tests.helpers import MIXED, grid_version_2, make_response
 
 # MIXED answered by a declared initiative: Q26–Q27 do not apply, Q28 does.
 DECLARED = {
@@ -178,7 +177,7 @@ def test_without_a_grid_the_page_says_so(client, users, campaign, territory):
 
 
 def test_another_grid_version_on_request(client, users, scored, tmp_path, grid):
-    v2 = services.grid_load(path=_new_version(tmp_path)).grid
+    v2 = services.grid_load(path=grid_version_2(tmp_path)).grid
     response = scored["paris_1"]
     # The latest grid has no scores for this response yet.
     html = _get(client, users["coordinator"], "results", response).content.decode()

@@ -20,7 +20,7 @@ from scoring.models import ResponseScore
 from territories.reference import ensure_reference_territories
 from tests.celery_worker import celery_worker
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.helpers import GRID_PATH, MIXED, make_response
 
 TIMEOUT = 60
 QUEUE = f"scoring-test-{os.getpid()}"

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import ROOT
 from tests.factories import UserFactory
+from tests.helpers import ROOT
 
 
 @pytest.mark.django_db

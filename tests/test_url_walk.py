@@ -12,9 +12,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from accounts.scoping import cpts_visible_to
 from exports.models import ExportJob
 from questionnaire.models import Response, SubDimension
-from scoring import services
-from tests.factories import CampaignFactory
-from tests.test_scoring import MIXED, make_response
+from tests.factories import CampaignFactory, ResponseScoreFactory
+from tests.helpers import MIXED, make_response
 
 PUBLIC = {"login", "logout", "health"}
 ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
@@ -39,7 +38,7 @@ def routes(users, territory, campaign, grid):
     """Arguments for every route, pointing at objects of CPTS Paris Un (in every territorial
     scope but Lyon's, and coordinated by the coordinator)."""
     for cpts in territory.values():
-        services.response_score(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
+        ResponseScoreFactory(response=make_response(campaign, MIXED, cpts=cpts), grid=grid)
     open_campaign = CampaignFactory(questionnaire=campaign.questionnaire)
     paris = territory["paris_1"]
     draft = Response.objects.create(campaign=open_campaign, cpts=paris)
