@@ -5,6 +5,9 @@ the Redis broker (REDIS_URL, by default redis://127.0.0.1:6379/0).
 Each test sends its task to a queue of its own run as well as the default one, so that the
 worker of another test run sharing the Redis database (another checkout, another engineer)
 cannot take it. While the worker runs, the test process stops running tasks eagerly.
+
+Without a Redis server answering, these tests are skipped with the reason; with
+CI_REQUIRE_SERVICES=1 (set by .ci/run) they fail instead, so that CI always proves them.
 """
 
 import os
@@ -14,11 +17,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+import redis
 from django.db import connection
+from kombu.utils.url import maybe_sanitize_url
 
 from cpts_portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_broker(url: str | None = None) -> None:
+    """Skip the calling test when no Redis broker answers; fail it under CI_REQUIRE_SERVICES=1."""
+    url = url or celery_app.conf.broker_url
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        reason = (
+            f"no Redis broker answers at {maybe_sanitize_url(url)} ({error}); "
+            "start redis-server or set REDIS_URL"
+        )
+        if os.environ.get("CI_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (CI_REQUIRE_SERVICES=1 requires it)", pytrace=False)
+        pytest.skip(reason)
 
 
 def database_url() -> str:
@@ -34,6 +55,7 @@ def database_url() -> str:
 def celery_worker(
     *, queue: str, log: Path, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen]:
+    require_broker()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cpts_portal.settings_test",

@@ -6,6 +6,7 @@ test process stops running tasks eagerly meanwhile, so the task travels through 
 
 import os
 import re
+import socket
 import time
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from questionnaire.services import response_submit
 from scoring import services, tasks
 from scoring.models import ResponseScore
 from territories.reference import ensure_reference_territories
-from tests.celery_worker import celery_worker
+from tests.celery_worker import celery_worker, require_broker
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
 from tests.helpers import GRID_PATH, MIXED, make_response
 
@@ -60,3 +61,15 @@ def test_a_submission_gets_its_scores_from_a_real_worker(worker, questionnaire):
     assert score.index == Decimal("64.50") and score.level == "structuration"
     assert score.areas.count() == 31
     assert re.search(r"Task scoring\.tasks\.score_response\[[-\w]+\] succeeded", log.read_text())
+
+
+@pytest.mark.parametrize(
+    ("required", "outcome"), [("", pytest.skip.Exception), ("1", pytest.fail.Exception)]
+)
+def test_without_a_broker_worker_tests_skip_but_fail_in_ci(monkeypatch, required, outcome):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CI_REQUIRE_SERVICES", required)
+    with pytest.raises(outcome, match="no Redis broker answers at redis://127.0.0.1"):
+        require_broker(f"redis://127.0.0.1:{port}/0")
