@@ -19,6 +19,16 @@ def grid(questionnaire):
 
 
 @pytest.fixture
+def q(questionnaire):
+    """The questionnaire's questions by number: `q(17)`."""
+    questions = {
+        question.number: question
+        for question in questionnaire.questions.prefetch_related("options")
+    }
+    return questions.__getitem__
+
+
+@pytest.fixture
 def campaign(questionnaire):
     return CampaignFactory(questionnaire=questionnaire)
 

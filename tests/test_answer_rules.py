@@ -7,15 +7,6 @@ import pytest
 from questionnaire.rules import AnswerInvalid, clean_answer, is_applicable
 
 
-@pytest.fixture
-def q(questionnaire):
-    questions = {
-        question.number: question
-        for question in questionnaire.questions.prefetch_related("options")
-    }
-    return questions.__getitem__
-
-
 def test_single_choice_accepts_only_known_codes(q):
     assert clean_answer(q(2), "fonctionnement") == ("fonctionnement", "")
     for bad in ("inconnu", ["fonctionnement"], 3, None):

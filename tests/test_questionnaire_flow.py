@@ -12,15 +12,6 @@ from tests.factories import AnswerFactory, ResponseFactory
 
 
 @pytest.fixture
-def q(questionnaire):
-    questions = {
-        question.number: question
-        for question in questionnaire.questions.prefetch_related("options")
-    }
-    return questions.__getitem__
-
-
-@pytest.fixture
 def draft(campaign, territory):
     return ResponseFactory(campaign=campaign, cpts=territory["paris_1"])
 
