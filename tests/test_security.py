@@ -76,6 +76,29 @@ def test_production_settings_pass_the_deploy_check():
     assert "WARNING" not in result.stderr
 
 
+def test_production_settings_ship_no_bench_command():
+    """The benchmarks app (its command creates and drops databases) is installed by the bench
+    settings only; the demo data command stays (it refuses to run with DEBUG off)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cpts_portal.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "x7!k2#q9-production-like-secret-key-with-plenty-of-entropy-91c",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "help", "--commands"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.split()
+    assert "load_demo_data" in commands
+    assert "bench" not in commands
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     env.update(DJANGO_SETTINGS_MODULE="cpts_portal.settings", DJANGO_DEBUG="false")
