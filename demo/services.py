@@ -1,9 +1,8 @@
 """Deterministic demo data: CPTS, indicators, users, three campaigns and plausible answers.
 
 CPTS A–E carry the figures of the thesis (Tables 3–7, observed in 2021); the other
-35 are fictional. Answers are drawn from a random generator seeded by CPTS and campaign,
-so two runs give the same data; a CPTS's answers improve a little from one campaign to
-the next, and more advanced stages answer more maturely.
+35 are fictional. Answers come from `demo.generator.demo_answers`, seeded by CPTS and
+campaign, so two runs give the same data. `load_demo_data` runs `demo_data_load`.
 """
 
 from __future__ import annotations
