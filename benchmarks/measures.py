@@ -136,10 +136,10 @@ def measure_export(*, cohort: Cohort, profile_dir: Path | None) -> Line:
     measure = "wide CSV export of one campaign"
     target = f"≤ {EXPORT_TARGET:g}× COPY; peak memory flat as rows grow"
     try:
-        from exports.services import write_export
         from exports.spec import WIDE, ExportSpec
+        from exports.writers import write_export
     except ImportError as error:
-        return unavailable(measure, target, f"exports.services not importable ({error})")
+        return unavailable(measure, target, f"exports.writers not importable ({error})")
 
     campaign = _export_campaign(cohort)
     spec = ExportSpec(campaigns=(campaign.slug,), format=WIDE)

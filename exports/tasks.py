@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call the export services."""
+"""Celery tasks: thin wrappers that take ids and call the export jobs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from exports import services
+from exports import jobs
 from exports.models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -19,10 +19,10 @@ def build_export(job_id: int) -> str:
     if job is None:
         logger.warning("build_export: export job %s does not exist", job_id)
         return "missing"
-    return services.export_job_run(job=job).status
+    return jobs.export_job_run(job=job).status
 
 
 @shared_task
 def purge_expired_exports() -> int:
     """Delete export files past their retention (run by Celery beat)."""
-    return services.export_jobs_purge()
+    return jobs.export_jobs_purge()

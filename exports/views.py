@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import gate
 from accounts.scoping import can_export
-from exports import selectors, services
+from exports import jobs, selectors, writers
 from exports.forms import ExportForm
 from exports.models import ExportJob
 from exports.spec import ExportError
@@ -28,20 +28,20 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         try:
-            export = services.export_prepare(spec=spec, user=request.user)
-            if export.count() <= services.stream_max_responses():
+            export = writers.export_prepare(spec=spec, user=request.user)
+            if export.count() <= writers.stream_max_responses():
                 return _stream(export)
-            job = services.export_job_start(spec=spec, user=request.user)
+            job = jobs.export_job_start(export=export, user=request.user)
         except ExportError as error:
             form.add_error(None, str(error))
         else:
             messages.info(request, _("Export volumineux : il est préparé en arrière-plan."))
             return redirect("exports:job", pk=job.pk)
-    jobs = selectors.export_jobs_of(request.user)[:20]
-    return render(request, "exports/index.html", {"form": form, "jobs": jobs})
+    recent_jobs = selectors.export_jobs_of(request.user)[:20]
+    return render(request, "exports/index.html", {"form": form, "jobs": recent_jobs})
 
 
-def _stream(export: services.Export) -> StreamingHttpResponse:
+def _stream(export: writers.Export) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         (chunk.encode("utf-8") for chunk in export.lines()),
         content_type="text/csv; charset=utf-8",

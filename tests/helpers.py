@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from exports import services
+from exports import writers
 from exports.spec import ExportSpec
 from questionnaire import rules
 from questionnaire.models import Response
@@ -171,7 +171,7 @@ def build_cohort(questionnaire, territory, grid):
 
 def export(spec: ExportSpec, user=None) -> str:
     out = io.StringIO(newline="")
-    services.write_export(out, spec=spec, user=user)
+    writers.write_export(out, spec=spec, user=user)
     return out.getvalue()
 
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from exports import services
+from exports import jobs, writers
 from exports.models import RETENTION, ExportJob
 from exports.spec import ExportSpec
 from questionnaire.models import Response
@@ -181,7 +181,7 @@ def test_a_large_export_runs_in_the_background_for_its_requester_only(
 
 def test_a_background_export_reports_progress_and_failures(cohort, users):
     progress: list[int] = []
-    count = services.write_export(
+    count = writers.write_export(
         io.StringIO(),
         spec=ExportSpec(campaigns=(SLUG,), format="wide"),
         user=users["fcpts"],
@@ -193,7 +193,7 @@ def test_a_background_export_reports_progress_and_failures(cohort, users):
         parameters=ExportSpec(campaigns=(SLUG,), format="scores", grid="v0").to_json(),
         filename="x.csv",
     )
-    services.export_job_run(job=job)
+    jobs.export_job_run(job=job)
     job.refresh_from_db()
     assert job.status == "failed" and job.error == "Grille de score inconnue : « v0 »."
     assert not job.file
@@ -205,7 +205,7 @@ def test_expired_files_are_purged_and_answer_404(client, users, cohort, tmp_path
         parameters=ExportSpec(campaigns=(SLUG,), format="wide").to_json(),
         filename="cohorte.csv",
     )
-    services.export_job_run(job=job)
+    jobs.export_job_run(job=job)
     path = job.file.path
     client.force_login(users["fcpts"])
     assert client.get(reverse("exports:job_download", args=[job.pk])).status_code == 200
@@ -216,7 +216,7 @@ def test_expired_files_are_purged_and_answer_404(client, users, cohort, tmp_path
     fresh = ExportJob.objects.create(
         requested_by=users["fcpts"], parameters=job.parameters, filename="recent.csv"
     )
-    assert services.export_jobs_purge() == 1
+    assert jobs.export_jobs_purge() == 1
     assert not ExportJob.objects.filter(pk=job.pk).exists()
     assert ExportJob.objects.filter(pk=fresh.pk).exists()
     import os
@@ -287,7 +287,7 @@ def test_chunks_of_any_size_give_the_same_file_with_the_same_queries_each(cohort
     whole = [export(spec) for spec in specs]
     one_chunk = _queries(specs[0])
 
-    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(writers, "CHUNK_SIZE", 2)
     assert [export(spec) for spec in specs] == whole
     # 3 submitted responses: 2 chunks, the second read like the first (answers; or scores
     # and their areas).

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from cpts_portal.celery import app as celery_app
-from exports import services, tasks
+from exports import jobs, tasks
 from exports.models import ExportJob
 from exports.spec import ExportSpec
 from territories.models import Department
@@ -81,5 +81,5 @@ def test_a_large_export_is_built_by_a_real_worker(worker, questionnaire, client,
     assert content == export(ExportSpec(campaigns=(SLUG,), format="wide"), fcpts)
     assert content.count("\r\n") == 4
     assert re.search(r"Task exports\.tasks\.build_export\[[-\w]+\] succeeded", log.read_text())
-    services.export_jobs_purge(now=job.expires_at)
+    jobs.export_jobs_purge(now=job.expires_at)
     assert not ExportJob.objects.exists()

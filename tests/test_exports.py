@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from cpts_portal.spreadsheet import format_cell, neutralise, restore
-from exports import services
+from exports import columns
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
 from tests.helpers import MIXED, SLUG, export
@@ -317,6 +317,6 @@ def test_ars_and_cpam_exports_hold_only_their_territory(cohort, territory, users
     assert {row["region"] for row in ars.values()} == {"11"}
     # Asking for another region gives nothing, never that region.
     other = read(export(ExportSpec(campaigns=(SLUG,), format="long", region="84"), users["ars"]))
-    assert other == [services.LONG_HEADER]
+    assert other == [columns.LONG_HEADER]
     cpam = read(export(ExportSpec(campaigns=(SLUG,), format="scores"), users["cpam"]))
     assert [row[1] for row in cpam[1:]] == [territory["paris_1"].code]

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from exports import services
+from exports import importer
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Response
 from scoring.models import ResponseScore
@@ -160,8 +160,8 @@ def test_incomplete_or_existing_responses_are_refused(cohort, territory, tmp_pat
     text = export(ExportSpec(campaigns=(SLUG,), format="long"))
     before = Answer.objects.count()
     # Still in the database: every CPTS already has a response to this campaign.
-    with pytest.raises(services.ImportInvalid) as refused:
-        services.responses_import(text=text, campaign=campaign)
+    with pytest.raises(importer.ImportInvalid) as refused:
+        importer.responses_import(text=text, campaign=campaign)
     assert len(refused.value.errors) == 3
     assert all("a déjà une réponse" in m for m in refused.value.errors)
 
@@ -172,8 +172,8 @@ def test_incomplete_or_existing_responses_are_refused(cohort, territory, tmp_pat
         for line in text.splitlines()
         if line.startswith("campaign") or (paris in line and ",q42," not in line)
     )
-    with pytest.raises(services.ImportInvalid) as incomplete:
-        services.responses_import(text=partial, campaign=other)
+    with pytest.raises(importer.ImportInvalid) as incomplete:
+        importer.responses_import(text=partial, campaign=other)
     assert incomplete.value.errors == [
         f"ligne 2 : CPTS {paris} : réponse incomplète, sans réponse à q42."
     ]
@@ -187,8 +187,8 @@ def test_answers_that_do_not_apply_are_refused(cohort, territory, tmp_path):
     _empty(campaign)
     paris = territory["paris_1"].code
     extra = f"{SLUG},{paris},28,q28,aucune,1"
-    with pytest.raises(services.ImportInvalid) as refused:
-        services.responses_import(text=text + extra + "\r\n", campaign=campaign)
+    with pytest.raises(importer.ImportInvalid) as refused:
+        importer.responses_import(text=text + extra + "\r\n", campaign=campaign)
     line = text.count("\n") + 1
     assert refused.value.errors == [
         f"ligne {line} : q28 (CPTS {paris}) : ne s'applique pas à cette CPTS (selon q02)."

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from exports.services import write_export
 from exports.spec import LONG, SCORES, STATUS_SUBMITTED, STATUSES, WIDE, ExportError, ExportSpec
+from exports.writers import write_export
 from territories.models import Cpts
 
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exports.services import ImportInvalid, responses_import
+from exports.importer import ImportInvalid, responses_import
 from questionnaire.models import Campaign
 
 

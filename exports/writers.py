@@ -1,0 +1,285 @@
+"""Cohort exports (wide, long, scores, codebook) as typed rows and CSV text.
+
+One row-generation path: `export_prepare` checks a request and returns an `Export` whose rows
+(typed cells) and CSV lines are what the page streams, the Celery task writes to a file
+(`exports.jobs`) and the `export_cohort` command writes to disk (`write_export`). Responses are
+read with a server-side cursor in chunks (`iterator(chunk_size=…)`), each chunk's answers or
+scores in one query, so memory and the query count stay flat as the cohort grows. Rows are
+read as tuples (`values_list`), not model instances: building instances was most of an
+export's time.
+
+Cells are typed: numbers (int, Decimal) are written as numbers, every text cell goes through
+`cpts_portal.spreadsheet.neutralise` (OWASP CSV injection, done by `csv_lines`) and the importer
+`restore`s it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TextIO, TypeVar
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from accounts.models import User
+from cpts_portal.spreadsheet import Cell, csv_lines
+from exports import selectors
+from exports.columns import IDENTITY_HEADER, LONG_HEADER, QuestionLayout, identity_cells, layouts
+from exports.selectors import ResponseRow, TextsById, ValuesById
+from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportSpec
+from questionnaire import rules
+from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
+from questionnaire.models import (
+    ConstraintType,
+    Dimension,
+    Question,
+    QuestionnaireVersion,
+    Response,
+    SubDimension,
+)
+from scoring.models import ScoringGrid, area_key, cell_key, dimension_key, subdimension_key
+
+DEFAULT_STREAM_MAX_RESPONSES = 2000
+
+
+def stream_max_responses() -> int:
+    """Exports of more responses than this run in the background (setting
+    EXPORTS_STREAM_MAX_RESPONSES); smaller ones are streamed to the browser at once."""
+    return getattr(settings, "EXPORTS_STREAM_MAX_RESPONSES", DEFAULT_STREAM_MAX_RESPONSES)
+
+
+Progress = Callable[[int], None]
+T = TypeVar("T")
+
+CHUNK_SIZE = 500  # responses read (and their answers prefetched) per round trip
+PROGRESS_EVERY = 50  # responses between two progress reports of a background export
+
+_NO_TEXTS: TextsById = {}
+ChunkAnswers = tuple[ValuesById, TextsById]
+
+
+def _applicable_answers_reader(
+    questions: list[Question],
+) -> Callable[[list[int]], dict[int, ChunkAnswers]]:
+    """Reads a chunk's answers in one query: {response_id: (values, other texts)}, without
+    the answers to conditional questions that do not apply (answers kept after Q2 changed do
+    not count). Answers to questions outside `questions` are left in; the row builders skip
+    them."""
+    conditional = [(q.pk, q) for q in questions if q.condition_question_id is not None]
+
+    def read(response_ids: list[int]) -> dict[int, ChunkAnswers]:
+        values, texts = selectors.answers_by_response(response_ids)
+        for answers in values.values():
+            # Conditions read every answer, including those that are themselves left out.
+            left_out = [
+                question_id
+                for question_id, question in conditional
+                if question_id in answers and not rules.is_applicable(question, answers)
+            ]
+            for question_id in left_out:
+                del answers[question_id]
+        return {
+            response_id: (answers, texts.get(response_id, _NO_TEXTS))
+            for response_id, answers in values.items()
+        }
+
+    return read
+
+
+@dataclass
+class Export:
+    """A checked export request: `rows()` yields the header then typed rows, `lines()` CSV."""
+
+    spec: ExportSpec
+    version: QuestionnaireVersion
+    responses: QuerySet[Response]
+    grid: ScoringGrid | None = None
+
+    def count(self) -> int:
+        return 0 if self.spec.format == CODEBOOK else self.responses.count()
+
+    def rows(self, progress: Progress | None = None) -> Iterator[list[Cell]]:
+        if self.spec.format == CODEBOOK:
+            yield list(CODEBOOK_HEADER)
+            yield from codebook_rows(self.version)
+            return
+        questions = selectors.export_questions(self.version)
+        if self.spec.format == WIDE:
+            yield from _wide_rows(self, layouts(questions), progress)
+        elif self.spec.format == LONG:
+            yield from _long_rows(self, layouts(questions), progress)
+        else:
+            yield from _score_rows(self, progress)
+
+    def lines(self, progress: Progress | None = None) -> Iterator[str]:
+        return csv_lines(self.rows(progress), excel=self.spec.excel)
+
+    @property
+    def filename(self) -> str:
+        return self.spec.filename
+
+
+def export_prepare(*, spec: ExportSpec, user: User | None) -> Export:
+    """Check the request (campaigns, grid) before anything is written; raises ExportError.
+
+    `user` scopes the responses through `accounts.scoping`; None is the national scope of the
+    command line.
+    """
+    campaigns = selectors.export_campaigns(spec)
+    version = campaigns[0].questionnaire
+    grid = selectors.export_grid(version, spec.grid) if spec.format == SCORES else None
+    responses = selectors.export_responses(user=user, spec=spec)
+    return Export(spec=spec, version=version, responses=responses, grid=grid)
+
+
+def write_export(
+    out: TextIO, *, spec: ExportSpec, user: User | None, progress: Progress | None = None
+) -> int:
+    """Write the export as CSV text to `out` (opened with newline=""); returns its response
+    count (0 for a codebook). The plain entry point for commands, tasks and benchmarks."""
+    export = export_prepare(spec=spec, user=user)
+    counted = _Counter(progress)
+    for chunk in export.lines(counted):
+        out.write(chunk)
+    return counted.last
+
+
+class _Counter:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.last = 0
+
+    def __call__(self, done: int) -> None:
+        self.last = done
+        if self.progress:
+            self.progress(done)
+
+
+def _each_response(
+    responses: QuerySet[Response],
+    read: Callable[[list[int]], dict[int, T]],
+    progress: Progress | None,
+) -> Iterator[tuple[ResponseRow, T | None]]:
+    """Each response's identity columns with what `read` found for it (None: nothing), `read`
+    being called once per chunk with the chunk's response ids."""
+    done = 0
+    for chunk in selectors.response_chunks(responses, CHUNK_SIZE):
+        found = read([row[0] for row in chunk])
+        for row in chunk:
+            yield row, found.get(row[0])
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done)
+    if progress:
+        progress(done)
+
+
+def _wide_rows(
+    export: Export, layouts: list[QuestionLayout], progress: Progress | None
+) -> Iterator[list[Cell]]:
+    labels = export.spec.labels
+    identity = identity_cells(labels)
+    # Each question's slice of the row and the function filling it, computed once.
+    slots: dict[int, tuple[int, int, Callable[[Any, str], list[Cell]]]] = {}
+    header = list(IDENTITY_HEADER)
+    for layout in layouts:
+        columns = layout.wide_columns()
+        slots[layout.question.pk] = (
+            len(header),
+            len(header) + len(columns),
+            layout.wide_filler(labels),
+        )
+        header += columns
+    yield header
+    blank: list[Cell] = [None] * (len(header) - len(IDENTITY_HEADER))
+    read = _applicable_answers_reader([layout.question for layout in layouts])
+    for response, answers in _each_response(export.responses, read, progress):
+        row = identity(response) + blank
+        if answers:
+            values, texts = answers
+            for question_id, value in values.items():
+                slot = slots.get(question_id)
+                if slot is not None:
+                    begin, end, fill = slot
+                    row[begin:end] = fill(value, texts.get(question_id, ""))
+        yield row
+
+
+def _long_rows(
+    export: Export, layouts: list[QuestionLayout], progress: Progress | None
+) -> Iterator[list[Cell]]:
+    labels = export.spec.labels
+    plan = [(layout, layout.question.pk, layout.names(labels)) for layout in layouts]
+    yield list(LONG_HEADER)
+    read = _applicable_answers_reader([layout.question for layout in layouts])
+    for response, answers in _each_response(export.responses, read, progress):
+        if not answers:
+            continue
+        values, texts = answers
+        start = [response[1], response[2]]
+        for layout, question_id, names in plan:
+            if question_id not in values:
+                continue
+            number, variable = layout.question.number, layout.variable
+            other_text = texts.get(question_id, "")
+            for option_code, value in layout.long_cells(values[question_id], other_text, names):
+                yield [*start, number, variable, option_code, value]
+
+
+def _score_rows(export: Export, progress: Progress | None) -> Iterator[list[Cell]]:
+    grid = export.grid
+    assert grid is not None
+    dimensions = list(Dimension.objects.filter(version=export.version).order_by("position"))
+    subdimensions = list(
+        SubDimension.objects.filter(dimension__version=export.version)
+        .select_related("dimension")
+        .order_by("dimension__position", "position")
+    )
+    constraints = list(ConstraintType.values)
+    keys = (
+        [dimension_key(d.code) for d in dimensions]
+        + [cell_key(d.code, c) for d in dimensions for c in constraints]
+        + [subdimension_key(s.code) for s in subdimensions]
+    )
+    yield [
+        *IDENTITY_HEADER,
+        "index",
+        "level",
+        *[f"dimension__{d.code}" for d in dimensions],
+        *[f"cell__{d.code}__{c}" for d in dimensions for c in constraints],
+        *[f"subdimension__{s.code}" for s in subdimensions],
+        "grid",
+    ]
+    labels = export.spec.labels
+    identity = identity_cells(labels)
+    level_labels = grid.level_labels
+    unscored: list[Cell] = [None] * (len(keys) + 3)
+
+    # Each area's column, so that a score keeps one list rather than an object per area.
+    position = {key: i for i, key in enumerate(keys)}
+    not_assessed: list[Cell] = [None] * len(keys)
+
+    def read(response_ids: list[int]) -> dict[int, tuple[Decimal | None, str, list[Cell]]]:
+        scores = selectors.score_rows(response_ids, grid)
+        areas: dict[int, list[Cell]] = {score[0]: not_assessed.copy() for score in scores}
+        for score_id, kind, dimension, constraint, subdimension, value in selectors.area_rows(
+            list(areas)
+        ):
+            column = position.get(area_key(kind, dimension, constraint, subdimension))
+            if column is not None:
+                areas[score_id][column] = value
+        return {
+            response_id: (index, level, areas[score_id])
+            for score_id, response_id, index, level in scores
+        }
+
+    for response, score in _each_response(export.responses, read, progress):
+        row = identity(response)
+        if score is None:
+            yield row + unscored
+            continue
+        index, level, cells = score
+        level = level_labels.get(level, "") if labels else level
+        yield row + [index, level or None, *cells, grid.code]
