@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from questionnaire.models import Response
-from territories.models import Cpts
+from territories.models import Cpts, Department, Region
 
 
 def is_active_user(user: User) -> bool:
@@ -41,6 +41,16 @@ def cpts_visible_to(user: User) -> QuerySet[Cpts]:
     if user.role == User.Role.COORDINATOR:
         return cpts.filter(memberships__user=user)
     return cpts.none()
+
+
+def regions_visible_to(user: User) -> QuerySet[Region]:
+    """The regions that hold a CPTS the user may see: the choices of territory filters."""
+    return Region.objects.filter(departments__cpts__in=cpts_visible_to(user)).distinct()
+
+
+def departments_visible_to(user: User) -> QuerySet[Department]:
+    """The departments that hold a CPTS the user may see: the choices of territory filters."""
+    return Department.objects.filter(cpts__in=cpts_visible_to(user)).distinct()
 
 
 def cpts_coordinated_by(user: User) -> QuerySet[Cpts]:

@@ -25,7 +25,6 @@ from cpts_portal.charts import (
 )
 from cpts_portal.spreadsheet import Cell
 from dashboards.selectors import (
-    SMALL_CELL_MINIMUM,
     CampaignResult,
     Distribution,
     MeanCell,
@@ -33,6 +32,7 @@ from dashboards.selectors import (
     TerritoryAggregates,
 )
 from questionnaire.models import ConstraintType, SubDimension
+from scoring.selectors import SMALL_CELL_MINIMUM
 from territories.models import Cpts
 
 

@@ -6,7 +6,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from dashboards.selectors import NO_RESPONSE, campaigns, departments_visible_to, regions_visible_to
+from accounts.scoping import departments_visible_to, regions_visible_to
+from dashboards.selectors import NO_RESPONSE, campaigns
 from questionnaire.models import Response
 from territories.models import Cpts
 

@@ -40,11 +40,9 @@ from scoring.models import (
     dimension_key,
     subdimension_key,
 )
-from scoring.selectors import PEER_MINIMUM, latest_grids
-from territories.models import Cpts, Department, Region, TerritoryIndicator
+from scoring.selectors import SMALL_CELL_MINIMUM, latest_grids, peer_medians
+from territories.models import Cpts, TerritoryIndicator
 
-# The same disclosure rule as the peer medians coordinators see.
-SMALL_CELL_MINIMUM = PEER_MINIMUM
 NO_RESPONSE = "none"
 CENT = Decimal("0.01")
 
@@ -59,14 +57,6 @@ def dimensions_of(campaign: Campaign) -> list[Dimension]:
 
 def dimension_field(dimension: Dimension) -> str:
     return f"dimension_{dimension.position}"
-
-
-def regions_visible_to(user: User) -> QuerySet[Region]:
-    return Region.objects.filter(departments__cpts__in=cpts_visible_to(user)).distinct()
-
-
-def departments_visible_to(user: User) -> QuerySet[Department]:
-    return Department.objects.filter(cpts__in=cpts_visible_to(user)).distinct()
 
 
 # --- Overview table ------------------------------------------------------------------------
@@ -440,32 +430,18 @@ def _radar_against_region(
 ) -> RadarComparison:
     """The CPTS's sub-dimensions against the median of the other CPTS of its region."""
     subdimensions = subdimensions_of(result.campaign)
-    peers = ResponseScore.objects.filter(
+    assert result.response is not None  # a scored result has its response
+    peers = peer_medians(
+        response=result.response,
         grid=grids[result.campaign.questionnaire_id],
-        response__campaign=result.campaign,
-        response__status=Response.Status.SUBMITTED,
-        response__cpts__department__region_id=cpts.department.region_id,
-    ).exclude(response__cpts=cpts)
-    peer_count = peers.count()
-    values: dict[str, list[Decimal]] = defaultdict(list)
-    if peer_count >= SMALL_CELL_MINIMUM:
-        rows = AreaScore.objects.filter(
-            score__in=peers, kind=AreaScore.Kind.SUBDIMENSION, value__isnull=False
-        ).values_list("subdimension__code", "value")
-        for code, value in rows:
-            values[code].append(value)
-
-    def median(code: str) -> Decimal | None:
-        found = values.get(code, [])
-        # A sub-dimension assessed for too few peers is as identifying as a small region.
-        return _rounded(statistics.median(found)) if len(found) >= SMALL_CELL_MINIMUM else None
-
+        region_id=cpts.department.region_id,
+    )
     return RadarComparison(
         result=result,
         subdimensions=subdimensions,
         values=[result.subdimension_value(s) for s in subdimensions],
-        medians=[median(s.code) for s in subdimensions],
-        peer_count=peer_count,
+        medians=[peers.areas.get(subdimension_key(s.code)) for s in subdimensions],
+        peer_count=peers.count,
     )
 
 

@@ -13,6 +13,7 @@ from dashboards.forms import CompareForm, CptsFilter, OverviewForm, out_of_scope
 from dashboards.tables import OverviewTable
 from questionnaire.models import Campaign, ConstraintType, Dimension
 from scoring.models import ScoringGrid
+from scoring.selectors import SMALL_CELL_MINIMUM
 from territories.models import Cpts
 
 TABLE_PAGE_SIZE = 50
@@ -97,7 +98,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "table": table,
             "rate": selectors.response_rate(query.filterset.qs),
             "charts": _overview_charts(query),
-            "minimum": selectors.SMALL_CELL_MINIMUM,
+            "minimum": SMALL_CELL_MINIMUM,
         },
     )
 
@@ -140,7 +141,7 @@ def cpts_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "matrices": matrices,
             "radar_figure": radar,
             "constraints": ConstraintType.choices,
-            "minimum": selectors.SMALL_CELL_MINIMUM,
+            "minimum": SMALL_CELL_MINIMUM,
         },
     )
 

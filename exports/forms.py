@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from exports import selectors
+from accounts.scoping import departments_visible_to, regions_visible_to
 from exports.spec import CODEBOOK, LONG, SCORES, STATUS_ALL, STATUS_SUBMITTED, WIDE, ExportSpec
 from questionnaire.models import Campaign
 from territories.models import Cpts
@@ -69,8 +69,8 @@ class ExportForm(forms.Form):
 
     def __init__(self, user: User, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = selectors.regions_for_export(user).order_by("code")
-        self.fields["department"].queryset = selectors.departments_for_export(user).order_by("code")
+        self.fields["region"].queryset = regions_visible_to(user).order_by("code")
+        self.fields["department"].queryset = departments_visible_to(user).order_by("code")
 
     def spec(self) -> ExportSpec:
         data = self.cleaned_data

@@ -18,12 +18,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.scoping import cpts_visible_to, responses_visible_to
+from accounts.scoping import responses_visible_to
 from exports.models import ExportJob
 from exports.spec import STATUS_SUBMITTED, ExportError, ExportSpec
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
 from scoring.models import AreaScore, ResponseScore, ScoringGrid
-from territories.models import Department, Region
 
 
 def export_campaigns(spec: ExportSpec) -> list[Campaign]:
@@ -168,14 +167,6 @@ def export_grid(version: QuestionnaireVersion, code: str = "") -> ScoringGrid:
             else f"Aucune grille de score n'est chargée pour le questionnaire « {version.code} »."
         )
     return grid
-
-
-def regions_for_export(user: User) -> QuerySet[Region]:
-    return Region.objects.filter(departments__cpts__in=cpts_visible_to(user)).distinct()
-
-
-def departments_for_export(user: User) -> QuerySet[Department]:
-    return Department.objects.filter(cpts__in=cpts_visible_to(user)).distinct()
 
 
 def export_jobs_of(user: User) -> QuerySet[ExportJob]:

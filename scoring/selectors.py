@@ -1,8 +1,8 @@
 """Reads for scoring: which grid applies, which responses to score, and the results pages.
 
 Views hand these selectors a response they obtained through `accounts.scoping`; the only read
-that crosses a user's scope is the peer median, an aggregate shown from PEER_MINIMUM other CPTS
-so that no single CPTS can be read from it.
+that crosses a user's scope is the peer median (`peer_medians`), an aggregate shown from
+SMALL_CELL_MINIMUM other CPTS so that no single CPTS can be read from it.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ from scoring.models import (
     subdimension_key,
 )
 
-# The issue's disclosure rule: a peer median needs at least this many other CPTS.
-PEER_MINIMUM = 5
+# The small-cell rule, for every aggregate the portal shows (peer medians here, the
+# dashboards' means, quartiles and medians): it needs at least this many CPTS.
+SMALL_CELL_MINIMUM = 5
 
 
 # --- Grids and the responses they score ----------------------------------------------------
@@ -163,7 +164,7 @@ class Peers:
 
     @property
     def shown(self) -> bool:
-        return self.count >= PEER_MINIMUM
+        return self.count >= SMALL_CELL_MINIMUM
 
 
 @dataclass
@@ -219,15 +220,25 @@ def results_for(*, user: User, response: Response, grid: ScoringGrid) -> Results
     )
 
 
-def peer_medians(*, response: Response, grid: ScoringGrid) -> Peers:
-    """Medians over the other CPTS that submitted the same campaign, scored by the same grid."""
+def peer_medians(
+    *, response: Response, grid: ScoringGrid, region_id: int | None = None
+) -> Peers:
+    """Medians over the other CPTS that submitted the same campaign, scored by the same grid
+    (only those of the region `region_id`, when given: the dashboards' CPTS page).
+
+    Under the small-cell rule: nothing but the count from fewer than SMALL_CELL_MINIMUM peers,
+    and no median for an area assessed for fewer than that many of them (an area of
+    conditional questions only can be assessed for a few peers: as identifying as a small
+    group)."""
     peers = ResponseScore.objects.filter(
         grid=grid,
         response__campaign_id=response.campaign_id,
         response__status=Response.Status.SUBMITTED,
     ).exclude(response__cpts_id=response.cpts_id)
+    if region_id is not None:
+        peers = peers.filter(response__cpts__department__region_id=region_id)
     count = peers.count()
-    if count < PEER_MINIMUM:
+    if count < SMALL_CELL_MINIMUM:
         return Peers(count=count)
     values: dict[tuple, list[Decimal]] = defaultdict(list)
     rows = AreaScore.objects.filter(score__in=peers, value__isnull=False).values_list(
@@ -239,7 +250,11 @@ def peer_medians(*, response: Response, grid: ScoringGrid) -> Peers:
     return Peers(
         count=count,
         index=_median(indexes),
-        areas={key: _median(found) for key, found in values.items()},
+        areas={
+            key: _median(found)
+            for key, found in values.items()
+            if len(found) >= SMALL_CELL_MINIMUM
+        },
     )
 
 
@@ -430,6 +445,7 @@ def _areas_by_key(score: ResponseScore) -> dict[tuple, AreaScore]:
 
 
 def _median(values: list[Decimal]) -> Decimal | None:
-    if not values:
+    """None from fewer than SMALL_CELL_MINIMUM values (the small-cell rule)."""
+    if len(values) < SMALL_CELL_MINIMUM:
         return None
     return Decimal(statistics.median(values)).quantize(Decimal("0.01"))

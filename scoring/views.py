@@ -31,7 +31,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         "grid": grid,
         "results": data,
         "grid_query": bool(request.GET.get("grille")),
-        "peer_minimum": selectors.PEER_MINIMUM,
+        "peer_minimum": selectors.SMALL_CELL_MINIMUM,
     }
     if data is not None:
         dimension_labels = {row.dimension.code: row.dimension.label for row in data.matrix}
