@@ -21,8 +21,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from cpts_portal.bulk import rows_copy
 from demo.generator import demo_answers
-from questionnaire.models import Campaign, Question, QuestionnaireVersion, Response
+from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+from questionnaire.selectors import questions_of
 from territories.models import Cpts, Department, Region
 
 SEED = "cpts-bench-1"
@@ -79,9 +81,7 @@ def cohort_generate(*, size: Size, version: QuestionnaireVersion) -> Cohort:
     rng = random.Random(f"{SEED}-{size.name}")
     today = timezone.localdate()
     campaigns = _campaigns(size, version, today)
-    questions = list(
-        version.questions.select_related("condition_question").prefetch_related("options")
-    )
+    questions = questions_of(version)
     cpts_ids = _write_cpts(size.cpts, rng, code_prefix="BENCH-")
     counts = _write_responses(cpts_ids, campaigns, questions, today)
     load_users = _load_users(size, version, campaigns[-1], questions, rng)
@@ -150,8 +150,8 @@ def _write_cpts(count: int, rng: random.Random, *, code_prefix: str) -> list[int
                 "Association loi 1901",
             )
         )
-    _copy(
-        "territories_cpts",
+    rows_copy(
+        Cpts,
         ("code", "name", "department_id", "stage", "created_on", "aci_signed_on", "legal_form"),
         iter(rows),
     )
@@ -191,8 +191,8 @@ def _write_responses(
                 )
             plan.append((cpts_id, campaign, status, submitted_at, rng))
 
-    _copy(
-        "questionnaire_response",
+    rows_copy(
+        Response,
         ("campaign_id", "cpts_id", "status", "submitted_at", "created_at", "updated_at"),
         ((c.pk, cpts_id, status, at, now, now) for cpts_id, c, status, at, _ in plan),
     )
@@ -216,8 +216,8 @@ def _write_responses(
                 answers += 1
                 yield (response_id, question_id, json.dumps(value), other, 1, now)
 
-    _copy(
-        "questionnaire_answer",
+    rows_copy(
+        Answer,
         ("response_id", "question_id", "value", "other_text", "revision", "updated_at"),
         answer_rows(),
     )
@@ -236,8 +236,8 @@ def _load_users(
     (so that the bare view's UPDATE always finds its row), and a session already logged in."""
     cpts_ids = _write_cpts(size.load_users, rng, code_prefix=LOAD_CODE_PREFIX)
     now = timezone.now()
-    _copy(
-        "questionnaire_response",
+    rows_copy(
+        Response,
         ("campaign_id", "cpts_id", "status", "created_at", "updated_at"),
         ((campaign.pk, cpts_id, Response.Status.DRAFT, now, now) for cpts_id in cpts_ids),
     )
@@ -250,8 +250,8 @@ def _load_users(
             (responses[cpts_id], qid, json.dumps(value), other, 1, now)
             for qid, (value, other) in values.items()
         )
-    _copy(
-        "questionnaire_answer",
+    rows_copy(
+        Answer,
         ("response_id", "question_id", "value", "other_text", "revision", "updated_at"),
         iter(rows),
     )
@@ -292,11 +292,3 @@ def _largest_region() -> Region:
         .order_by("-n", "code")
         .first()
     )
-
-
-def _copy(table: str, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
-    connection.ensure_connection()
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import Membership, User
 from demo.generator import demo_answers
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+from questionnaire.selectors import questions_of
 from scoring.services import grid_load, score_all_submitted
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 from territories.reference import ensure_reference_territories
@@ -68,9 +69,7 @@ def demo_data_load(*, version: QuestionnaireVersion, password: str = DEMO_PASSWO
     for cpts in cpts_list:
         _ensure_indicators(cpts)
     _ensure_users(password)
-    questions = list(
-        version.questions.select_related("condition_question").prefetch_related("options")
-    )
+    questions = questions_of(version)
     today = timezone.localdate()
     created_responses = 0
     grid = grid_load().grid

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from cpts_portal.spreadsheet import restore
-from exports import selectors
 from exports.columns import LONG_HEADER, QuestionLayout, layouts
 from questionnaire import rules
-from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+from questionnaire.models import Answer, Campaign, Question, Response
 from questionnaire.rules import AnswerInvalid, clean_answer
+from questionnaire.selectors import questions_of
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from territories.models import Cpts
@@ -63,7 +63,7 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
     becomes one submitted, complete response, scored with the latest grid.
     """
     version = campaign.questionnaire
-    layout_of = {layout.question.number: layout for layout in layouts(_questions(version))}
+    layout_of = {layout.question.number: layout for layout in layouts(questions_of(version))}
     errors: list[tuple[int, str]] = []
     pending, first_lines = _read_long(text, campaign, layout_of, errors)
 
@@ -118,10 +118,6 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
             scoring_services.UPDATED, 0
         )
     return ImportResult(len(drafts), answer_count, scored, dry_run=False)
-
-
-def _questions(version: QuestionnaireVersion) -> list[Question]:
-    return selectors.export_questions(version)
 
 
 def _read_long(

@@ -6,14 +6,12 @@ shell access to the database) passes `user=None` for the national scope.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -21,7 +19,7 @@ from accounts.models import User
 from accounts.scoping import responses_visible_to
 from exports.models import ExportJob
 from exports.spec import STATUS_SUBMITTED, ExportError, ExportSpec
-from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
+from questionnaire.models import Campaign, Response
 from scoring.models import AreaScore, ResponseScore, ScoringGrid
 
 
@@ -85,45 +83,6 @@ def response_chunks(responses: QuerySet[Response], size: int) -> Iterator[list[R
         yield chunk
 
 
-ValuesById = dict[int, Any]  # question_id: value
-TextsById = dict[int, str]  # question_id: "Autre" text, when there is one
-
-
-def answers_by_response(
-    response_ids: list[int],
-) -> tuple[dict[int, ValuesById], dict[int, TextsById]]:
-    """These responses' answers in one query: ({response_id: {question_id: value}},
-    {response_id: {question_id: other_text}} for the non-empty texts only). Answer's default
-    ordering is dropped: it joins the questions only to sort.
-
-    Why it is shaped so: each pass over a chunk's answers in Python costs about as much as
-    the query, so this is the only one; JSONField decodes once per answer, here each distinct
-    JSON text of the chunk is decoded once (most answers are one of a few option codes), so
-    equal answers share one value, which callers must not change; and no object is kept per
-    answer (a tuple each made the cyclic garbage collector double the time).
-    """
-    rows = (
-        Answer.objects.filter(response_id__in=response_ids)
-        .order_by()
-        .values_list("response_id", "question_id", Cast("value", TextField()), "other_text")
-    )
-    decoded: dict[str, Any] = {}
-    values: dict[int, ValuesById] = {}
-    texts: dict[int, TextsById] = {}
-    for response_id, question_id, text, other_text in rows:
-        try:
-            value = decoded[text]
-        except KeyError:
-            value = decoded[text] = json.loads(text)
-        answers = values.get(response_id)
-        if answers is None:
-            answers = values[response_id] = {}
-        answers[question_id] = value
-        if other_text:
-            texts.setdefault(response_id, {})[question_id] = other_text
-    return values, texts
-
-
 def score_rows(
     response_ids: list[int], grid: ScoringGrid
 ) -> list[tuple[int, int, Decimal | None, str]]:
@@ -147,26 +106,6 @@ def area_rows(
             "score_id", "kind", "dimension__code", "constraint", "subdimension__code", "value"
         )
     )
-
-
-def export_questions(version: QuestionnaireVersion) -> list[Question]:
-    return list(
-        version.questions.select_related("condition_question")
-        .prefetch_related("options")
-        .order_by("number")
-    )
-
-
-def export_grid(version: QuestionnaireVersion, code: str = "") -> ScoringGrid:
-    grids = ScoringGrid.objects.filter(questionnaire=version)
-    grid = grids.filter(code=code).first() if code else grids.first()
-    if grid is None:
-        raise ExportError(
-            f"Grille de score inconnue : « {code} »."
-            if code
-            else f"Aucune grille de score n'est chargée pour le questionnaire « {version.code} »."
-        )
-    return grid
 
 
 def export_jobs_of(user: User) -> QuerySet[ExportJob]:

@@ -27,8 +27,8 @@ from accounts.models import User
 from cpts_portal.spreadsheet import Cell, csv_lines
 from exports import selectors
 from exports.columns import IDENTITY_HEADER, LONG_HEADER, QuestionLayout, identity_cells, layouts
-from exports.selectors import ResponseRow, TextsById, ValuesById
-from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportSpec
+from exports.selectors import ResponseRow
+from exports.spec import CODEBOOK, LONG, SCORES, WIDE, ExportError, ExportSpec
 from questionnaire import rules
 from questionnaire.codebook import CODEBOOK_HEADER, codebook_rows
 from questionnaire.models import (
@@ -39,7 +39,9 @@ from questionnaire.models import (
     Response,
     SubDimension,
 )
+from questionnaire.selectors import TextsById, ValuesById, answers_by_response, questions_of
 from scoring.models import ScoringGrid, area_key, cell_key, dimension_key, subdimension_key
+from scoring.selectors import grid_for
 
 DEFAULT_STREAM_MAX_RESPONSES = 2000
 
@@ -70,7 +72,7 @@ def _applicable_answers_reader(
     conditional = [(q.pk, q) for q in questions if q.condition_question_id is not None]
 
     def read(response_ids: list[int]) -> dict[int, ChunkAnswers]:
-        values, texts = selectors.answers_by_response(response_ids)
+        values, texts = answers_by_response(response_ids)
         for answers in values.values():
             # Conditions read every answer, including those that are themselves left out.
             left_out = [
@@ -105,7 +107,7 @@ class Export:
             yield list(CODEBOOK_HEADER)
             yield from codebook_rows(self.version)
             return
-        questions = selectors.export_questions(self.version)
+        questions = questions_of(self.version)
         if self.spec.format == WIDE:
             yield from _wide_rows(self, layouts(questions), progress)
         elif self.spec.format == LONG:
@@ -129,7 +131,16 @@ def export_prepare(*, spec: ExportSpec, user: User | None) -> Export:
     """
     campaigns = selectors.export_campaigns(spec)
     version = campaigns[0].questionnaire
-    grid = selectors.export_grid(version, spec.grid) if spec.format == SCORES else None
+    grid = None
+    if spec.format == SCORES:
+        grid = grid_for(version, spec.grid)
+        if grid is None:
+            raise ExportError(
+                f"Grille de score inconnue : « {spec.grid} »."
+                if spec.grid
+                else "Aucune grille de score n'est chargée pour le questionnaire "
+                f"« {version.code} »."
+            )
     responses = selectors.export_responses(user=user, spec=spec)
     return Export(spec=spec, version=version, responses=responses, grid=grid)
 

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from questionnaire.models import Option, Question, QuestionnaireVersion
+from questionnaire.selectors import questions_of
 
 CODEBOOK_HEADER = [
     "question",
@@ -27,12 +28,7 @@ def condition_label(question: Question) -> str:
 
 def codebook_rows(version: QuestionnaireVersion) -> Iterator[list[str]]:
     """Role-table rows come first (their variable's parts), then the options they take."""
-    questions = (
-        version.questions.select_related("subdimension__dimension", "condition_question")
-        .prefetch_related("options")
-        .order_by("number")
-    )
-    for question in questions:
+    for question in questions_of(version):
         common = [
             str(question.number),
             question.variable,

@@ -27,6 +27,7 @@ from questionnaire.models import (
     SubDimension,
 )
 from questionnaire.presentation import answer_label
+from questionnaire.selectors import questions_of
 from scoring.arithmetic import to_decimal
 from scoring.grid import Level, QuestionRule
 from scoring.models import (
@@ -82,14 +83,6 @@ def response_ids_to_score(grid: ScoringGrid) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
         .distinct()
-    )
-
-
-def scoring_questions(questionnaire: QuestionnaireVersion) -> list[Question]:
-    return list(
-        questionnaire.questions.select_related("subdimension__dimension").prefetch_related(
-            "options"
-        )
     )
 
 
@@ -220,9 +213,7 @@ def results_for(*, user: User, response: Response, grid: ScoringGrid) -> Results
     )
 
 
-def peer_medians(
-    *, response: Response, grid: ScoringGrid, region_id: int | None = None
-) -> Peers:
+def peer_medians(*, response: Response, grid: ScoringGrid, region_id: int | None = None) -> Peers:
     """Medians over the other CPTS that submitted the same campaign, scored by the same grid
     (only those of the region `region_id`, when given: the dashboards' CPTS page).
 
@@ -251,9 +242,7 @@ def peer_medians(
         count=count,
         index=_median(indexes),
         areas={
-            key: _median(found)
-            for key, found in values.items()
-            if len(found) >= SMALL_CELL_MINIMUM
+            key: _median(found) for key, found in values.items() if len(found) >= SMALL_CELL_MINIMUM
         },
     )
 
@@ -401,7 +390,7 @@ def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | N
                 cells=cells,
             )
         )
-    questions = {q.number: q for q in grid.questionnaire.questions.prefetch_related("options")}
+    questions = {q.number: q for q in questions_of(grid.questionnaire)}
     excluded = []
     for number, reason in sorted(spec.excluded.items()):
         question = questions[number]

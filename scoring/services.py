@@ -10,28 +10,25 @@ write); scoring one response on submission is a batch of one, so both share one 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from django.db import connection, models, transaction
-from django.db.models import TextField
-from django.db.models.functions import Cast
+from django.db import transaction
 from django.utils import timezone
 
+from cpts_portal.bulk import rows_insert
 from questionnaire.definition import checksum
 from questionnaire.models import (
-    Answer,
     Dimension,
     Question,
     QuestionnaireVersion,
     Response,
     SubDimension,
 )
+from questionnaire.selectors import answers_by_response, questions_of
 from scoring import selectors
 from scoring.arithmetic import Layout, ScoreResult, ScoringPlan, ratio_to_decimal, to_decimal
 from scoring.grid import GridError, read_grid_file, validate_grid
@@ -128,7 +125,7 @@ class _Context:
     def build(cls, grid: ScoringGrid) -> _Context:
         questionnaire = grid.questionnaire
         spec = grid.spec
-        questions = selectors.scoring_questions(questionnaire)
+        questions = questions_of(questionnaire)
         by_number = {q.number: q for q in questions}
         scored = [by_number[number] for number in spec.rules]
         read = {q.pk for q in scored} | {
@@ -253,7 +250,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
     }
     stored = _stored_rows(list(existing.values()))
     submitted = [pk for pk, status, _ in locked if status == Response.Status.SUBMITTED]
-    answers = _answer_values(submitted, context)
+    answers, _texts = answers_by_response(submitted, question_ids=context.read_question_ids)
 
     now = timezone.now()
     outcomes = {pk: ScoreOutcome(None, SKIPPED) for pk in response_ids}  # deleted meanwhile
@@ -297,7 +294,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
         ResponseScore.objects.bulk_update(updated, ["index", "level", "computed_at"])
     if created:
         ResponseScore.objects.bulk_create(created)  # sets their ids (RETURNING)
-    _insert_rows(
+    rows_insert(
         QuestionScore,
         QUESTION_COLUMNS,
         (
@@ -306,7 +303,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
             for question_id, fields in questions.items()
         ),
     )
-    _insert_rows(
+    rows_insert(
         AreaScore,
         AREA_COLUMNS,
         (
@@ -316,32 +313,6 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
         ),
     )
     return outcomes
-
-
-def _answer_values(response_ids: list[int], context: _Context) -> dict[int, dict[int, Any]]:
-    """The batch's answers that scoring reads, as {response id: {question id: value}}.
-
-    Read as JSON text and decoded once per distinct text: a cohort repeats the same few
-    option codes, and decoding every value was a good part of reading them.
-    """
-    answers: dict[int, dict[int, Any]] = defaultdict(dict)
-    if not response_ids:
-        return answers
-    rows = Answer.objects.filter(
-        response_id__in=response_ids, question_id__in=context.read_question_ids
-    ).values_list("response_id", "question_id", Cast("value", output_field=TextField()))
-    decoded: dict[str, Any] = {}
-    for response_id, question_id, text in rows:
-        if text is None:
-            continue
-        value = decoded.get(text, _MISSING)
-        if value is _MISSING:
-            value = decoded[text] = json.loads(text)
-        answers[response_id][question_id] = value
-    return answers
-
-
-_MISSING = object()
 
 
 def _rows(result: ScoreResult, context: _Context) -> tuple[tuple, dict, dict]:
@@ -394,37 +365,3 @@ def _stored_rows(scores: list[ResponseScore]) -> dict[int, tuple[tuple, dict, di
         score.pk: ((score.index, score.level), questions[score.pk], areas[score.pk])
         for score in scores
     }
-
-
-def _insert_rows(
-    model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]
-) -> None:
-    """Insert many rows: COPY on PostgreSQL with psycopg 3, bulk_create anywhere else."""
-    if _copy_supported():
-        _copy_rows(model, columns, rows)
-        return
-    model.objects.bulk_create(
-        (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=2_000
-    )
-
-
-def _copy_supported() -> bool:
-    # psycopg 3's cursors have copy(); psycopg2's and SQLite's do not.
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        return hasattr(cursor.cursor, "copy")
-
-
-def _copy_rows(model: type[models.Model], columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    # One COPY streams a batch's tens of thousands of rows without SQL parameters or model
-    # instances: several times faster than bulk_create, which is what the bench measured.
-    from psycopg import sql
-
-    names = [model._meta.get_field(name).column for name in columns]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(map(sql.Identifier, names))
-    )
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)

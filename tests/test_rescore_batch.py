@@ -12,6 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from cpts_portal import bulk
 from questionnaire.models import Answer, Response
 from scoring import services
 from scoring.models import AreaScore, QuestionScore, ResponseScore
@@ -22,15 +23,13 @@ from tests.helpers import MINIMAL, MIXED, make_response
 def write_path(request, monkeypatch):
     """Which way rows are written; counts the COPY statements to prove which one ran."""
     copies = []
-    original = services._copy_rows
-    monkeypatch.setattr(
-        services, "_copy_rows", lambda *args: copies.append(args[0]) or original(*args)
-    )
+    original = bulk.rows_copy
+    monkeypatch.setattr(bulk, "rows_copy", lambda *args: copies.append(args[0]) or original(*args))
     if request.param == "copy":
-        if not services._copy_supported():
+        if not bulk.copy_supported():
             pytest.skip("COPY needs PostgreSQL with psycopg 3")
     else:
-        monkeypatch.setattr(services, "_copy_supported", lambda: False)
+        monkeypatch.setattr(bulk, "copy_supported", lambda: False)
     return request.param, copies
 
 
