@@ -1,14 +1,14 @@
 """The long format back in: `import_responses` reads an `export_cohort --format long` file.
 
-Every row is checked and every error reported with its line; nothing is written unless the
-whole file is valid. The rows become answers through `questionnaire.services.response_import`,
-the write path (and rules) every answer in the database goes through.
+The file is read by `cpts_portal.spreadsheet.read_table`, the reader of every importer. Every
+row is checked and every error reported with its line; nothing is written unless the whole
+file is valid. Each CPTS's rows become one response through
+`questionnaire.services.response_import`, the write path (and the rules) every answer in the
+database goes through.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +16,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cpts_portal.spreadsheet import restore
+from cpts_portal.spreadsheet import TableInvalid, TableRow, read_table, restore
 from exports.columns import LONG_HEADER, QuestionLayout, layouts
-from questionnaire import rules
-from questionnaire.models import Answer, Campaign, Question, Response
-from questionnaire.rules import AnswerInvalid, clean_answer
+from questionnaire import services as questionnaire_services
+from questionnaire.models import Campaign, Question, Response
 from questionnaire.selectors import questions_of
+from questionnaire.services import AnswerInput, ResponseInvalid
 from scoring import selectors as scoring_selectors
 from scoring import services as scoring_services
 from territories.models import Cpts
@@ -52,18 +52,24 @@ class _Pending:
     parts: list[tuple[int, str, str]] = field(default_factory=list)  # line, option, value
 
 
-NUMBER = re.compile(r"^\d+$")
+# ASCII digits only (`\d` would take other scripts' digits, which `int()` reads too: a guess),
+# and few enough of them for `int()` (Python refuses strings of more than 4,300 digits).
+NUMBER_DIGITS_MAX = 18
+NUMBER = re.compile(rf"[0-9]{{1,{NUMBER_DIGITS_MAX}}}")
+DIGITS = re.compile(r"[0-9]+")
 
 
-def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) -> ImportResult:
+def responses_import(
+    *, text: str | bytes, campaign: Campaign, dry_run: bool = False
+) -> ImportResult:
     """Read a long-format CSV (the `export_cohort --format long` file) into `campaign`.
 
     Every row is checked against the campaign's questionnaire version; every error is
     reported with its line and nothing is written unless the whole file is valid. Each CPTS
     becomes one submitted, complete response, scored with the latest grid.
     """
-    version = campaign.questionnaire
-    layout_of = {layout.question.number: layout for layout in layouts(questions_of(version))}
+    questions = questions_of(campaign.questionnaire)
+    layout_of = {layout.question.number: layout for layout in layouts(questions)}
     errors: list[tuple[int, str]] = []
     pending, first_lines = _read_long(text, campaign, layout_of, errors)
 
@@ -73,7 +79,7 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
             "cpts__code", flat=True
         )
     )
-    drafts: dict[str, list[tuple[Question, Any, str, int]]] = {}
+    drafts: dict[str, dict[int, AnswerInput]] = {}
     for code, by_number in pending.items():
         if code in existing:
             errors.append(
@@ -83,8 +89,11 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
                 )
             )
             continue
-        answers = _clean_pending(code, by_number, errors)
-        if answers is not None and _complete(code, first_lines[code], answers, layout_of, errors):
+        assembled = _assemble(code, by_number, errors)
+        if assembled is None:
+            continue
+        answers, lines = assembled
+        if _checked(code, first_lines[code], answers, lines, questions, errors):
             drafts[code] = answers
     if errors:
         raise ImportInvalid([f"ligne {line} : {message}" for line, message in sorted(errors)])
@@ -94,23 +103,18 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
 
     with transaction.atomic():
         now = timezone.now()
-        response_ids = []
-        for code, answers in drafts.items():
-            response = Response(
+        response_ids = [
+            questionnaire_services.response_import(
                 campaign=campaign,
                 cpts_id=cpts_ids[code],
-                status=Response.Status.SUBMITTED,
+                questions=questions,
+                answers=answers,
                 submitted_at=now,
-            )
-            response._change_reason = "Import"
-            response.save()
-            response_ids.append(response.pk)
-            for question, value, other_text, _ in answers:
-                Answer(
-                    response=response, question=question, value=value, other_text=other_text
-                ).save()
+            ).pk
+            for code, answers in drafts.items()
+        ]
     # Scored here rather than by a queued task: the command ends with the scores stored.
-    grid = scoring_selectors.latest_grid(version)
+    grid = scoring_selectors.latest_grid(campaign.questionnaire)
     scored = 0
     if grid is not None:
         outcomes = scoring_services.responses_score(response_ids=response_ids, grid=grid)
@@ -121,60 +125,31 @@ def responses_import(*, text: str, campaign: Campaign, dry_run: bool = False) ->
 
 
 def _read_long(
-    text: str,
+    text: str | bytes,
     campaign: Campaign,
     layouts: dict[int, QuestionLayout],
     errors: list[tuple[int, str]],
 ) -> tuple[dict[str, dict[int, _Pending]], dict[str, int]]:
-    text = text.removeprefix("\ufeff")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     pending: dict[str, dict[int, _Pending]] = {}
     first_lines: dict[str, int] = {}
-    header = next(reader, None)
-    if header != LONG_HEADER:
-        found = delimiter.join(header or [])
+    try:
+        table = read_table(text)
+    except TableInvalid as invalid:
+        errors += [(problem.line, problem.message + ".") for problem in invalid.problems]
+        return pending, first_lines
+    if list(table.header) != LONG_HEADER:
+        found = table.delimiter.join(table.header)
         errors.append((1, f"en-tête attendu « {','.join(LONG_HEADER)} », trouvé « {found} »."))
         return pending, first_lines
     known_cpts = set(Cpts.objects.values_list("code", flat=True))
     seen: dict[tuple[str, int, str], int] = {}
-    previous = reader.line_num
-    for row in reader:
-        line, previous = previous + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
+    for row in table.rows:
+        line = row.line
+        read = _read_row(row, campaign, known_cpts, layouts)
+        if isinstance(read, str):
+            errors.append((line, read))
             continue
-        if len(row) != len(LONG_HEADER):
-            errors.append((line, f"{len(row)} colonne(s) au lieu de {len(LONG_HEADER)}."))
-            continue
-        slug, code, number, variable, option_code, value = (restore(cell) for cell in row)
-        code, number, variable, option_code = (
-            code.strip(),
-            number.strip(),
-            variable.strip(),
-            option_code.strip(),
-        )
-        if slug.strip() and slug.strip() != campaign.slug:
-            errors.append(
-                (line, f"campagne « {slug} » alors que l'import est pour « {campaign.slug} ».")
-            )
-            continue
-        if code not in known_cpts:
-            errors.append((line, f"CPTS inconnue : « {code} »."))
-            continue
-        layout = layouts.get(int(number)) if NUMBER.match(number) else None
-        if layout is None:
-            errors.append((line, f"question inconnue : « {number} »."))
-            continue
-        if variable and variable != layout.variable:
-            errors.append(
-                (line, f"la question {number} est « {layout.variable} », pas « {variable} ».")
-            )
-            continue
-        message = _check_part(layout, option_code, value)
-        if message:
-            errors.append((line, f"{layout.variable} : {message}"))
-            continue
+        code, layout, option_code, value = read
         key = (code, layout.question.number, option_code)
         if key in seen:
             errors.append((line, f"{layout.variable} : ligne en double (déjà ligne {seen[key]})."))
@@ -185,6 +160,34 @@ def _read_long(
         entry = by_number.setdefault(layout.question.number, _Pending(line, layout))
         entry.parts.append((line, option_code, value))
     return pending, first_lines
+
+
+def _read_row(
+    row: TableRow, campaign: Campaign, known_cpts: set[str], layouts: dict[int, QuestionLayout]
+) -> tuple[str, QuestionLayout, str, str] | str:
+    """(CPTS code, question layout, option code, value) of one row, or a French message."""
+    if len(row.values) != len(LONG_HEADER):
+        return f"{len(row.values)} colonne(s) au lieu de {len(LONG_HEADER)}."
+    slug, code, number, variable, option_code, value = (restore(cell) for cell in row.values)
+    code, number, variable, option_code = (
+        code.strip(),
+        number.strip(),
+        variable.strip(),
+        option_code.strip(),
+    )
+    if slug.strip() and slug.strip() != campaign.slug:
+        return f"campagne « {slug} » alors que l'import est pour « {campaign.slug} »."
+    if code not in known_cpts:
+        return f"CPTS inconnue : « {code} »."
+    layout = layouts.get(int(number)) if NUMBER.fullmatch(number) else None
+    if layout is None:
+        return f"question inconnue : « {number} »."
+    if variable and variable != layout.variable:
+        return f"la question {number} est « {layout.variable} », pas « {variable} »."
+    message = _check_part(layout, option_code, value)
+    if message:
+        return f"{layout.variable} : {message}"
+    return code, layout, option_code, value
 
 
 def _check_part(layout: QuestionLayout, option_code: str, value: str) -> str:
@@ -207,7 +210,9 @@ def _check_part(layout: QuestionLayout, option_code: str, value: str) -> str:
         return ""
     if option_code:
         return f"question ouverte : option_code doit être vide, trouvé « {option_code} »."
-    if kind == Question.Type.NUMBER and not NUMBER.match(value.strip()):
+    if kind == Question.Type.NUMBER and not NUMBER.fullmatch(value.strip()):
+        if DIGITS.fullmatch(value.strip()):
+            return f"nombre trop grand ({NUMBER_DIGITS_MAX} chiffres au plus)."
         return f"nombre entier attendu, trouvé « {value} »."
     return ""
 
@@ -219,10 +224,14 @@ def _profession(layout: QuestionLayout, value: str) -> str | None:
     return next((o.code for o in layout.choices if o.label == value), None)
 
 
-def _clean_pending(
+def _assemble(
     code: str, by_number: dict[int, _Pending], errors: list[tuple[int, str]]
-) -> list[tuple[Question, Any, str, int]] | None:
-    answers = []
+) -> tuple[dict[int, AnswerInput], dict[int, int]] | None:
+    """Each question's rows as one answer (value, other text), by question id, as
+    `response_answers_check` takes them, with the line each answer starts on; None when a
+    question has more rows than it takes."""
+    answers: dict[int, AnswerInput] = {}
+    lines: dict[int, int] = {}
     failed = False
     for number in sorted(by_number):
         entry = by_number[number]
@@ -255,45 +264,41 @@ def _clean_pending(
                 continue
             raw = entry.parts[0][2]
             value = int(raw) if layout.type == Question.Type.NUMBER else raw
-        try:
-            cleaned, other = clean_answer(layout.question, value, other_text)
-        except AnswerInvalid as error:
-            errors.append((entry.line, f"{layout.variable} (CPTS {code}) : {error}"))
-            failed = True
-            continue
-        answers.append((layout.question, cleaned, other, entry.line))
-    return None if failed else answers
+        answers[layout.question.pk] = (value, other_text)
+        lines[layout.question.pk] = entry.line
+    return None if failed else (answers, lines)
 
 
-def _complete(
+def _checked(
     code: str,
     line: int,
-    answers: list[tuple[Question, Any, str, int]],
-    layouts: dict[int, QuestionLayout],
+    answers: dict[int, AnswerInput],
+    lines: dict[int, int],
+    questions: list[Question],
     errors: list[tuple[int, str]],
 ) -> bool:
-    """An imported response is submitted, so it must be complete, with nothing that does not
-    apply (the export leaves such answers out, so a round trip never has them)."""
-    values = {question.pk: value for question, value, _, _ in answers}
-    complete = True
-    for question, _, _, answer_line in answers:
-        if not rules.is_applicable(question, values):
-            condition = question.condition_question.variable
+    """Whether the answers make a submitted response by the questionnaire's rules (the
+    function `response_import` applies), each refusal reported on its line. A submitted
+    response is complete, with nothing that does not apply (the export leaves such answers
+    out, so a round trip never has them)."""
+    try:
+        questionnaire_services.response_answers_check(questions=questions, answers=answers)
+    except ResponseInvalid as invalid:
+        by_id = {question.pk: question for question in questions}
+        for question_id, message in invalid.invalid.items():
+            errors.append(
+                (lines[question_id], f"{by_id[question_id].variable} (CPTS {code}) : {message}")
+            )
+        for question in invalid.not_applicable:
             errors.append(
                 (
-                    answer_line,
+                    lines[question.pk],
                     f"{question.variable} (CPTS {code}) : ne s'applique pas à cette CPTS "
-                    f"(selon {condition}).",
+                    f"(selon {question.condition_question.variable}).",
                 )
             )
-            complete = False
-    missing = [
-        layout.variable
-        for layout in layouts.values()
-        if layout.question.pk not in values and rules.is_applicable(layout.question, values)
-    ]
-    if missing:
-        errors.append(
-            (line, f"CPTS {code} : réponse incomplète, sans réponse à {', '.join(missing)}.")
-        )
-    return complete and not missing
+        if invalid.missing:
+            missing = ", ".join(question.variable for question in invalid.missing)
+            errors.append((line, f"CPTS {code} : réponse incomplète, sans réponse à {missing}."))
+        return False
+    return True

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -8,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from questionnaire import rules
 from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_definition
 from questionnaire.models import (
     Answer,
@@ -254,3 +257,95 @@ def response_reopen(*, response: Response, user: User, reason: str) -> Response:
     # Scoring a draft removes its scores: a reopened response shows none until resubmitted.
     transaction.on_commit(lambda: score_response.delay(locked.pk))
     return locked
+
+
+# --- Responses from a file --------------------------------------------------------------
+
+AnswerInput = tuple[Any, str]  # (value, "Autre" text) as answer_save takes them
+
+
+class ResponseInvalid(Exception):
+    """Answers that cannot make a submitted response; nothing was written.
+
+    `invalid`: question id → the rules' French message. Only when every answer passes them
+    are `not_applicable` (answered questions whose condition is not met) and `missing`
+    (questions that apply but have no answer) looked for."""
+
+    def __init__(
+        self,
+        *,
+        invalid: dict[int, str] | None = None,
+        not_applicable: list[Question] | None = None,
+        missing: list[Question] | None = None,
+    ):
+        self.invalid = invalid or {}
+        self.not_applicable = not_applicable or []
+        self.missing = missing or []
+        super().__init__("Ces réponses ne respectent pas les règles du questionnaire.")
+
+
+def response_answers_check(
+    *, questions: Sequence[Question], answers: Mapping[int, AnswerInput]
+) -> dict[int, AnswerInput]:
+    """The cleaned answers (question id → (value, other text)) of a complete response, or
+    ResponseInvalid. `questions` are the version's (`selectors.questions_of`), `answers` are
+    by question id.
+
+    The rules are `questionnaire.rules`' own, as for an answer saved from the browser: each
+    answer through `clean_answer`, conditions through `is_applicable`; a submitted response
+    answers every question that applies and none that does not."""
+    by_id = {question.pk: question for question in questions}
+    cleaned: dict[int, AnswerInput] = {}
+    invalid: dict[int, str] = {}
+    for question_id, (value, other_text) in answers.items():
+        try:
+            cleaned[question_id] = clean_answer(by_id[question_id], value, other_text)
+        except AnswerInvalid as error:
+            invalid[question_id] = str(error)
+    if invalid:
+        raise ResponseInvalid(invalid=invalid)
+    values = {question_id: value for question_id, (value, _) in cleaned.items()}
+    not_applicable = [
+        by_id[question_id]
+        for question_id in cleaned
+        if not rules.is_applicable(by_id[question_id], values)
+    ]
+    missing = [
+        question
+        for question in questions
+        if question.pk not in values and rules.is_applicable(question, values)
+    ]
+    if not_applicable or missing:
+        raise ResponseInvalid(not_applicable=not_applicable, missing=missing)
+    return cleaned
+
+
+@transaction.atomic
+def response_import(
+    *,
+    campaign: Campaign,
+    cpts_id: int,
+    questions: Sequence[Question],
+    answers: Mapping[int, AnswerInput],
+    submitted_at: dt.datetime,
+) -> Response:
+    """Store a response read from a file (`import_responses`) as submitted, with its answers.
+
+    The answers are checked by `response_answers_check` (raises ResponseInvalid); a CPTS that
+    already has a response to the campaign raises ResponseNotEditable. The caller scores it."""
+    cleaned = response_answers_check(questions=questions, answers=answers)
+    if Response.objects.filter(campaign=campaign, cpts_id=cpts_id).exists():
+        raise ResponseNotEditable("Cette CPTS a déjà une réponse à cette campagne.")
+    response = Response(
+        campaign=campaign,
+        cpts_id=cpts_id,
+        status=Response.Status.SUBMITTED,
+        submitted_at=submitted_at,
+    )
+    response._change_reason = "Import"
+    response.save()
+    for question_id, (value, other_text) in cleaned.items():
+        Answer(
+            response=response, question_id=question_id, value=value, other_text=other_text
+        ).save()
+    return response
