@@ -228,7 +228,7 @@ def _header_problems(header: tuple[str, ...], required: Sequence[str]) -> list[T
                 TableProblem(
                     1,
                     f"la colonne « {name} » figure deux fois dans l'en-tête (colonnes "
-                    f"{seen[name]} et {position}) : laquelle lire ?",
+                    f"{seen[name]} et {position})",
                     column=name,
                 )
             )

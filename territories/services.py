@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 
+from cpts_portal.spreadsheet import TableInvalid, read_table
 from territories.models import Cpts, Department, TerritoryIndicator
 
 REQUIRED_COLUMNS = ("code", "name", "department_code", "stage")
@@ -35,6 +36,24 @@ INTEGER_INDICATORS = {
     "gp_active_patients",
     "specialist_count",
 }
+PERCENT_INDICATORS = {
+    "share_aged_80_plus",
+    "share_under_17",
+    "unemployment_rate",
+    "share_gp_over_60",
+    "share_without_gp",
+    "share_chronic_condition",
+    "flu_vaccination_rate",
+}
+# The range Django documents as safe on every database for a PositiveIntegerField.
+INTEGER_MAXIMUM = 2_147_483_647
+# Digits, with a decimal point or comma: no exponent ("1e10"), no NaN or Infinity, no digits
+# of other scripts (which Decimal() would read).
+DECIMAL = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+YEAR = re.compile(r"[0-9]{4}")
+# No CPTS, nor the association that carries one, before the law on associations of 1901; no
+# creation or signature date in the future.
+EARLIEST_DATE = dt.date(1901, 7, 1)
 
 
 @dataclass
@@ -48,30 +67,28 @@ class CptsImportReport:
         return not self.errors
 
 
-def cpts_import_csv(*, text: str, dry_run: bool = False) -> CptsImportReport:
+def cpts_import_csv(*, text: str | bytes, dry_run: bool = False) -> CptsImportReport:
     """Create or update CPTS from CSV text; any invalid row means nothing is written.
 
     Columns: code, name, department_code, stage (code or French label), and optionally
     created_on, aci_signed_on (YYYY-MM-DD or DD/MM/YYYY), legal_form, and a `year` with
-    territory indicators named as in TerritoryIndicator.
+    territory indicators named as in TerritoryIndicator. The file is read by
+    `cpts_portal.spreadsheet.read_table`; every value is checked against its column (length,
+    range, decimals) before anything is written.
     """
     report = CptsImportReport()
-    text = text.lstrip("\ufeff")
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        report.errors.append(f"Ligne 1 : colonnes obligatoires absentes : {', '.join(missing)}.")
+        table = read_table(text, required=REQUIRED_COLUMNS)
+    except TableInvalid as invalid:
+        report.errors += [f"Ligne {p.line} : {p.message}." for p in invalid.problems]
         return report
 
     departments = {d.code: d for d in Department.objects.all()}
     stages = _stage_lookup()
     parsed: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     seen_codes: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
+    for table_row in table.rows:
+        line, row = table_row.line, table_row.as_dict()
         errors: list[str] = []
         values = _parse_cpts_row(row, departments, stages, errors)
         indicators = _parse_indicators(row, errors)
@@ -122,11 +139,24 @@ def _parse_date(raw: str, column: str, errors: list[str]) -> dt.date | None:
         return None
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return dt.datetime.strptime(raw, fmt).date()
+            date = dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
+        if not EARLIEST_DATE <= date <= timezone.localdate():
+            errors.append(
+                f"{column} « {raw} » hors des dates possibles "
+                f"(du {EARLIEST_DATE:%d/%m/%Y} à aujourd'hui)"
+            )
+            return None
+        return date
     errors.append(f"{column} « {raw} » n'est pas une date (AAAA-MM-JJ ou JJ/MM/AAAA)")
     return None
+
+
+def _too_long(model: type[models.Model], column: str, value: str) -> str:
+    """A French message if `value` does not fit the model's column, else ""."""
+    limit = model._meta.get_field(column).max_length
+    return f"{column} trop long ({limit} caractères au plus)" if len(value) > limit else ""
 
 
 def _parse_cpts_row(
@@ -136,10 +166,12 @@ def _parse_cpts_row(
     name = (row.get("name") or "").strip()
     if not code:
         errors.append("code manquant")
-    elif len(code) > 30:
-        errors.append("code trop long (30 caractères au plus)")
+    elif message := _too_long(Cpts, "code", code):
+        errors.append(message)
     if not name:
         errors.append("nom manquant")
+    elif message := _too_long(Cpts, "name", name):
+        errors.append(message)
     department_code = (row.get("department_code") or "").strip().upper()
     if len(department_code) == 1:
         department_code = "0" + department_code
@@ -164,6 +196,8 @@ def _parse_cpts_row(
     }
     if row.get("legal_form"):
         values["legal_form"] = row["legal_form"].strip()
+        if message := _too_long(Cpts, "legal_form", values["legal_form"]):
+            errors.append(message)
     return values
 
 
@@ -172,26 +206,52 @@ def _parse_indicators(row: dict[str, str], errors: list[str]) -> dict[str, Any] 
     if not any(present.values()):
         return None
     year_raw = (row.get("year") or "").strip()
-    if not year_raw.isdigit() or not 2000 <= int(year_raw) <= 2100:
+    if not YEAR.fullmatch(year_raw) or not 2000 <= int(year_raw) <= 2100:
         errors.append("year manquante ou invalide pour les indicateurs")
         return None
     indicators: dict[str, Any] = {"year": int(year_raw)}
     for name, raw in present.items():
         if not raw:
             continue
-        try:
-            number = Decimal(raw.replace(",", ".").replace(" ", "").replace("\u202f", ""))
-        except InvalidOperation:
+        text = raw.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+        if not DECIMAL.fullmatch(text):
             errors.append(f"{name} « {raw} » n'est pas un nombre")
             continue
-        if number < 0:
-            errors.append(f"{name} ne peut pas être négatif")
+        number = Decimal(text.replace(",", "."))
+        if message := _out_of_column(name, raw, number):
+            errors.append(message)
         elif name in INTEGER_INDICATORS:
-            if number != number.to_integral_value():
-                errors.append(f"{name} doit être un entier")
             indicators[name] = int(number)
         else:
             indicators[name] = number
     if indicators.get("area_km2") == 0:
         errors.append("area_km2 doit être positive")
     return indicators
+
+
+def _out_of_column(name: str, raw: str, number: Decimal) -> str:
+    """A French message if the indicator's column cannot hold `number` as it is meant, else
+    "": negative, a fraction for a count, a share beyond 100 %, more integer digits than the
+    column has (decimals beyond its places are rounded, as the column rounds them)."""
+    if number < 0:
+        return f"{name} ne peut pas être négatif"
+    if name in INTEGER_INDICATORS:
+        if number != number.to_integral_value():
+            return f"{name} doit être un entier"
+        if number > INTEGER_MAXIMUM:
+            return f"{name} « {raw} » dépasse le maximum de la colonne ({_french(INTEGER_MAXIMUM)})"
+        return ""
+    if name in PERCENT_INDICATORS and number > 100:
+        return f"{name} « {raw} » est un pourcentage : entre 0 et 100"
+    column = TerritoryIndicator._meta.get_field(name)
+    places = column.decimal_places
+    step = Decimal(1).scaleb(-places)
+    maximum = Decimal(10) ** (column.max_digits - places) - step
+    if number.adjusted() >= column.max_digits - places or number.quantize(step) > maximum:
+        return f"{name} « {raw} » dépasse le maximum de la colonne ({_french(maximum)})"
+    return ""
+
+
+def _french(number: int | Decimal) -> str:
+    """1 234 567,89: thin spaces between thousands, a decimal comma."""
+    return f"{number:,}".replace(",", "\u202f").replace(".", ",")

@@ -23,13 +23,14 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"Campagne inconnue : « {campaign} ».")
         try:
-            text = Path(file).read_text(encoding="utf-8-sig")
+            data = Path(file).read_bytes()
         except FileNotFoundError as error:
             raise CommandError(f"Fichier introuvable : {file}") from error
-        except UnicodeDecodeError as error:
-            raise CommandError(f"{file} n'est pas un fichier UTF-8.") from error
+        except OSError as error:
+            raise CommandError(f"Impossible de lire {file}.") from error
         try:
-            result = responses_import(text=text, campaign=target, dry_run=dry_run)
+            # Decoded (UTF-8, with or without BOM) by the importers' CSV reader.
+            result = responses_import(text=data, campaign=target, dry_run=dry_run)
         except ImportInvalid as invalid:
             for message in invalid.errors:
                 self.stderr.write(message)
