@@ -179,6 +179,29 @@ def test_a_large_export_runs_in_the_background_for_its_requester_only(
     assert client.get(reverse("exports:job", args=[job.pk + 100])).status_code == 404
 
 
+def test_a_background_export_is_prepared_once_by_the_page_and_once_by_the_worker(
+    client, users, cohort, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The page checks the request once (it was three times: the page, the job's start and
+    the worker); the worker, in its own process, reads it again from the job's parameters."""
+    settings.EXPORTS_STREAM_MAX_RESPONSES = 1
+    calls: list[str] = []
+    for module, where in ((writers, "page"), (jobs, "worker")):
+        original = module.export_prepare
+        monkeypatch.setattr(
+            module,
+            "export_prepare",
+            lambda *, _original=original, _where=where, **kwargs: (
+                calls.append(_where) or _original(**kwargs)
+            ),
+        )
+    client.force_login(users["fcpts"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(client, format="wide").status_code == 302
+    assert ExportJob.objects.get().status == ExportJob.Status.DONE
+    assert calls == ["page", "worker"]
+
+
 def test_a_background_export_reports_progress_and_failures(cohort, users):
     progress: list[int] = []
     count = writers.write_export(
