@@ -134,7 +134,10 @@ class TableRow:
     header: tuple[str, ...]
 
     def get(self, column: str, default: str = "") -> str:
-        """The cell under `column`; `default` when the record is shorter than the header."""
+        """The cell under `column`; `default` when the header has no such column or the
+        record is shorter than the header."""
+        if column not in self.header:
+            return default
         index = self.header.index(column)
         return self.values[index] if index < len(self.values) else default
 
@@ -145,6 +148,8 @@ class TableRow:
 
 @dataclass(frozen=True)
 class Table:
+    """A file as `read_table` read it: its header, its delimiter, its non-blank records."""
+
     header: tuple[str, ...]
     delimiter: str
     rows: list[TableRow]
@@ -166,6 +171,14 @@ def read_table(source: str | bytes, *, required: Sequence[str] = ()) -> Table:
     Returns the header (names as written, BOM removed) and every other record with the line
     it starts on; what each cell means is the importer's to check (`TableRow.get`).
     Used by `import_cpts` (territories.services) and `import_responses` (exports.importer).
+    An importer of users would read its file so:
+
+        try:
+            table = read_table(data, required=("email", "role"))
+        except TableInvalid as invalid:
+            return [str(problem) for problem in invalid.problems]  # "ligne 1 : …"
+        for row in table.rows:
+            email = row.get("email").strip()  # row.line names the line in a message
     """
     text = _decoded(source)
     first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
