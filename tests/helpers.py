@@ -127,6 +127,25 @@ MINIMAL = {
 # --- responses and cohorts -------------------------------------------------------------------
 
 
+# One valid row of an import_cpts file, with a column of each kind (text, code, date, count,
+# decimal, share), for the importers' tests to spoil one cell at a time.
+CPTS_COLUMNS = [
+    "code",
+    "name",
+    "department_code",
+    "stage",
+    "created_on",
+    "aci_signed_on",
+    "legal_form",
+    "year",
+    "population",
+    "area_km2",
+    "share_aged_80_plus",
+]
+CPTS_ROW = ["NEW-1", "CPTS Nouvelle", "75", "fonctionnement", "2020-01-15", "", "", "2025"]
+CPTS_ROW += ["120000", "12.5", "6.2"]
+
+
 def make_response(campaign, answers: dict, *, cpts=None, submitted: bool = True) -> Response:
     """A response with the given answers ({variable: value or (value, other_text)}), each one
     cleaned by the questionnaire's own rules, as every write is."""

@@ -16,8 +16,7 @@ from exports.spec import ExportSpec
 from questionnaire.models import Answer, Response
 from questionnaire.rules import clean_answer
 from territories.models import Cpts, TerritoryIndicator
-from tests.test_exports import SLUG, build_cohort, export
-from tests.test_import_input import COLUMNS, GOOD_ROW
+from tests.helpers import CPTS_COLUMNS, CPTS_ROW, SLUG, build_cohort, export
 
 # Values a hostile file holds, and any text at all (surrogates included: written with
 # surrogatepass, they make bytes that are not UTF-8).
@@ -102,8 +101,8 @@ def _joined(rows: list[list[str]], data) -> str:
 @FUZZ
 @given(data=st.data())
 def test_import_cpts_never_crashes_and_stores_only_valid_values(tmp_path, data):
-    hot = tuple(range(COLUMNS.index("year"), len(COLUMNS)))
-    rows = _edited([COLUMNS, GOOD_ROW, ["NEW-2", *GOOD_ROW[1:]]], data, hot)
+    hot = tuple(range(CPTS_COLUMNS.index("year"), len(CPTS_COLUMNS)))
+    rows = _edited([CPTS_COLUMNS, CPTS_ROW, ["NEW-2", *CPTS_ROW[1:]]], data, hot)
     path = _write(tmp_path, "cpts.csv", _joined(rows, data))
     with transaction.atomic():
         if _run("import_cpts", str(path)):

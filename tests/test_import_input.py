@@ -10,7 +10,7 @@ from cpts_portal.spreadsheet import CELL_MAX_CHARACTERS, TableInvalid, read_tabl
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Response
 from territories.models import Cpts, TerritoryIndicator
-from tests.test_exports import SLUG, build_cohort, export
+from tests.helpers import CPTS_COLUMNS, CPTS_ROW, SLUG, build_cohort, export
 
 # --- The reader ------------------------------------------------------------------------------
 
@@ -75,13 +75,7 @@ def test_missing_required_columns_are_named():
 
 # --- import_cpts -----------------------------------------------------------------------------
 
-HEADER = (
-    "code,name,department_code,stage,created_on,aci_signed_on,legal_form,year,population,"
-    "area_km2,share_aged_80_plus"
-)
-GOOD_ROW = ["NEW-1", "CPTS Nouvelle", "75", "fonctionnement", "2020-01-15", "", "", "2025"]
-GOOD_ROW += ["120000", "12.5", "6.2"]
-COLUMNS = HEADER.split(",")
+HEADER = ",".join(CPTS_COLUMNS)
 
 
 def _cpts_file(tmp_path, text: str):
@@ -91,8 +85,8 @@ def _cpts_file(tmp_path, text: str):
 
 
 def _row(**cells) -> str:
-    row = dict(zip(COLUMNS, GOOD_ROW, strict=True)) | cells
-    return ",".join(row[column] for column in COLUMNS)
+    row = dict(zip(CPTS_COLUMNS, CPTS_ROW, strict=True)) | cells
+    return ",".join(row[column] for column in CPTS_COLUMNS)
 
 
 def _import_cpts_refused(path) -> list[str]:
