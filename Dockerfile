@@ -2,16 +2,19 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PORT=8000
 
 WORKDIR /app
 RUN useradd --create-home --uid 1000 portal
 COPY pyproject.toml ./
 RUN pip install --upgrade pip && pip install .
+# .dockerignore keeps secrets, local databases, virtualenvs and media out of this copy.
 COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && mkdir -p /app/media && chown -R portal /app/media
 USER portal
 
 EXPOSE 8000
-CMD ["gunicorn", "cpts_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# gunicorn binds 0.0.0.0:$PORT.
+CMD ["gunicorn", "cpts_portal.wsgi:application", "--workers", "3", "--access-logfile", "-"]

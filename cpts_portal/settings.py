@@ -6,6 +6,7 @@ tasks eagerly in-process. Production sets DJANGO_DEBUG=false, DJANGO_SECRET_KEY,
 DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -169,6 +170,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat touches a heartbeat file at every wake-up (cpts_portal.celery.HeartbeatScheduler), at
+# least once a minute, so that its container health check can tell a live beat from a hung one.
+CELERY_BEAT_SCHEDULER = "cpts_portal.celery:HeartbeatScheduler"
+# Beat's state goes to the temporary directory: the containers' user cannot write to /app.
+CELERY_BEAT_SCHEDULE_FILENAME = str(Path(tempfile.gettempdir()) / "celerybeat-schedule")
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 # Background export files are kept 7 days (exports.models.RETENTION), then purged by beat.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {
@@ -177,15 +184,20 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# One handler, on the root logger. Django's default configuration gives the "django" logger a
+# console handler of its own and lets it propagate too, which printed every line twice.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # The container health check calls the app directly over plain HTTP, behind the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
