@@ -14,15 +14,21 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Local, no services: SQLite file, Celery eager, console e-mail, demo data.
+# Local, no services: SQLite file, Celery eager, console e-mail, demo data. The `.env` it writes
+# (DJANGO_DEBUG=true) lets `python manage.py ...` work in a plain shell afterwards.
 run: export DJANGO_DEBUG ?= true
-run: setup
+run: setup .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_questionnaire questionnaire/definitions/miller-2022.yaml
 	$(PY) manage.py load_scoring_grid scoring/grids/miller-2022-v1.yaml
 	$(PY) manage.py load_demo_data
 	@echo "Portail : http://$(HOST)/"
 	$(PY) manage.py runserver $(HOST)
+
+# Written once from the template, never overwritten.
+.env:
+	cp .env.example .env
+	@echo "Wrote .env from .env.example (DJANGO_DEBUG=true, for local use only)."
 
 test: setup
 	$(PY) -m pytest
