@@ -135,6 +135,9 @@ STORAGES = {
         )
     },
 }
+# Files served at the site's root by WhiteNoise: /favicon.ico, which some clients ask for
+# whatever the pages' <link rel="icon"> says.
+WHITENOISE_ROOT = BASE_DIR / "webroot"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

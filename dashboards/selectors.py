@@ -59,6 +59,21 @@ def dimension_field(dimension: Dimension) -> str:
     return f"dimension_{dimension.position}"
 
 
+# The CPTS pickers' search ("CPTS à suivre", "CPTS à comparer"): a few letters of the name, or
+# the CPTS's code; a page of matches, never the whole scope.
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 20
+
+
+def cpts_matching(cpts: QuerySet[Cpts], term: str, *, limit: int = SEARCH_LIMIT) -> list[Cpts]:
+    """The CPTS of `cpts` (a scoped queryset) whose name contains `term`, or whose code is it."""
+    term = term.strip()
+    if len(term) < SEARCH_MIN_LENGTH:
+        return []
+    found = cpts.filter(Q(name__icontains=term) | Q(code__iexact=term))
+    return list(found.order_by("name", "pk")[:limit])
+
+
 # --- Overview table ------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
@@ -154,7 +154,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form, "constraints": ConstraintType.choices}
     if form.is_bound and out_of_scope(form, ("campagne", "cpts")):
         raise Http404
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid() and not form.searching:
         campaign = form.cleaned_data["campagne"]
         chosen = list(form.cleaned_data["cpts"])
         results = selectors.campaign_results(cpts=chosen, campaign=campaign)
@@ -184,3 +184,17 @@ def compare(request: HttpRequest) -> HttpResponse:
             ),
         )
     return render(request, "dashboards/compare.html", context)
+
+
+@gate(can_view_dashboards)
+@require_GET
+def cpts_search(request: HttpRequest) -> JsonResponse:
+    """The CPTS pickers' search as the user types (static/js/cpts_picker.js): matches in scope."""
+    matches = selectors.cpts_matching(cpts_visible_to(request.user), request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {
+            "results": [
+                {"id": c.pk, "name": c.name, "department": c.department.code} for c in matches
+            ]
+        }
+    )

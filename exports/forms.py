@@ -34,18 +34,18 @@ class ExportForm(forms.Form):
         queryset=None,
         to_field_name="code",
         required=False,
-        empty_label=_("Toutes"),
+        empty_label=_("Toutes les régions"),
     )
     department = forms.ModelChoiceField(
         label=_("Département"),
         queryset=None,
         to_field_name="code",
         required=False,
-        empty_label=_("Tous"),
+        empty_label=_("Tous les départements"),
     )
     stage = forms.ChoiceField(
         label=_("Stade de la CPTS"),
-        choices=[("", _("Tous"))] + list(Cpts.Stage.choices),
+        choices=[("", _("Tous les stades"))] + list(Cpts.Stage.choices),
         required=False,
     )
     status = forms.ChoiceField(

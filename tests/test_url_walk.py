@@ -67,6 +67,7 @@ def routes(users, territory, campaign, grid):
         "dashboards:chart_csv": {"slug": "matrice"},
         "dashboards:cpts": {"pk": paris.pk},
         "dashboards:compare": {},
+        "dashboards:cpts_search": {},
         "exports:index": {},
         "exports:job": {"pk": job.pk},
         "exports:job_status": {"pk": job.pk},
