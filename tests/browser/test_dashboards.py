@@ -24,12 +24,12 @@ def demo_cpts_names(departments: set[str] | None) -> set[str]:
 
 @pytest.fixture
 def console(page):
-    """Script errors and failed requests (but the favicon, which the portal does not have)."""
+    """Script errors and failed requests (the favicon included)."""
     messages: list[str] = []
     page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
 
     def failed(response) -> None:
-        if response.status >= 400 and "favicon" not in response.url:
+        if response.status >= 400:
             messages.append(f"{response.status} {response.url}")
 
     page.on("response", failed)
@@ -92,8 +92,13 @@ def test_cpts_page_and_compare(page, login, screenshot, console, demo_site):
 
     page.get_by_role("link", name="Comparer", exact=True).first.click()
     page.get_by_label("Campagne").select_option(label="Campagne 2025")
-    page.get_by_label("CPTS à comparer").select_option(label=["CPTS A", "CPTS B", "CPTS C"])
-    page.get_by_role("button", name="Comparer").click()
+    # The CPTS picker searches as one types; each CPTS found is ticked into the choice.
+    search = page.get_by_label("Rechercher une CPTS")
+    for name, department in (("CPTS A", "93"), ("CPTS B", "75"), ("CPTS C", "77")):
+        search.fill(name)
+        page.get_by_label(f"{name} ({department})", exact=True).check()
+    expect(page.locator("[data-picker-chosen] input:checked")).to_have_count(3)
+    page.get_by_role("button", name="Comparer", exact=True).click()
     expect(page.locator("#tableau-comparaison thead")).to_contain_text("CPTS C")
     expect(page.locator("#graphique-radar .main-svg").first).to_be_visible()
     assert page.locator("[data-figure^='figure-matrice-'] .main-svg").count() >= 2
