@@ -19,3 +19,5 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "cpts_portal.errors.bad_request"

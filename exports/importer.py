@@ -289,14 +289,8 @@ def _checked(
             errors.append(
                 (lines[question_id], f"{by_id[question_id].variable} (CPTS {code}) : {message}")
             )
-        for question in invalid.not_applicable:
-            errors.append(
-                (
-                    lines[question.pk],
-                    f"{question.variable} (CPTS {code}) : ne s'applique pas à cette CPTS "
-                    f"(selon {question.condition_question.variable}).",
-                )
-            )
+        for question, message in invalid.not_applicable.items():
+            errors.append((lines[question.pk], f"{question.variable} (CPTS {code}) : {message}"))
         if invalid.missing:
             missing = ", ".join(question.variable for question in invalid.missing)
             errors.append((line, f"CPTS {code} : réponse incomplète, sans réponse à {missing}."))

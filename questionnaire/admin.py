@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from cpts_portal.admin import HistoryAdmin
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
 
 
@@ -29,14 +29,30 @@ class CampaignAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class ReadOnlyAdmin(HistoryAdmin):
+    """Shown, never changed here: answers and statuses change only through the services, which
+    apply the questionnaire's rules (an answer the rules refuse would break every page that
+    reads it), keep revisions and history, and queue scoring. Reverting history is disabled
+    (SIMPLE_HISTORY_REVERT_DISABLED)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Response)
-class ResponseAdmin(SimpleHistoryAdmin):
+class ResponseAdmin(ReadOnlyAdmin):
     list_display = ("cpts", "campaign", "status", "submitted_at")
     list_filter = ("campaign", "status")
     search_fields = ("cpts__name", "cpts__code")
 
 
 @admin.register(Answer)
-class AnswerAdmin(SimpleHistoryAdmin):
+class AnswerAdmin(ReadOnlyAdmin):
     list_display = ("response", "question", "revision", "updated_at", "updated_by")
     list_filter = ("response__campaign",)

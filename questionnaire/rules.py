@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,16 @@ from questionnaire.models import Option, Question
 
 OTHER_TEXT_MAX_LENGTH = 500
 EARLIEST_YEAR = 2000
-MONTH_YEAR = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
-MONTH_YEAR_FR = re.compile(r"^(?P<month>\d{1,2})/(?P<year>\d{4})$")
+# ASCII digits only: `\d` also matches other scripts' digits ("١٢"), which no one types here.
+MONTH_YEAR = re.compile(r"^(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$", re.ASCII)
+MONTH_YEAR_FR = re.compile(r"^(?P<month>[0-9]{1,2})/(?P<year>[0-9]{4})$", re.ASCII)
+DIGITS = re.compile(r"[0-9]+", re.ASCII)
+# More digits than any questionnaire bound: refused as out of range before `int()` (which has
+# a length limit of its own) is called.
+NUMBER_MAX_DIGITS = 9
+# Free text keeps line breaks and tabs; every other control character (NUL, which PostgreSQL
+# refuses, escape sequences, C1 controls) and unpaired surrogates are refused.
+TEXT_ALLOWED_CONTROLS = {"\t", "\n"}
 
 
 class AnswerInvalid(ValueError):
@@ -41,6 +50,37 @@ def is_applicable(question: Question, values_by_question_id: Mapping[int, Any]) 
     value = values_by_question_id.get(question.condition_question_id)
     selected = value if isinstance(value, list) else [value]
     return any(code in question.condition_values for code in selected)
+
+
+def require_applicable(question: Question, values_by_question_id: Mapping[int, Any]) -> None:
+    """The one rule for answers to conditional questions, for autosave and import alike: a
+    question that does not apply, given the other answers, takes no new answer.
+
+    (An answer given while it applied is kept when the condition changes, and ignored; see
+    README, "Answers to questions that no longer apply".)
+    """
+    if not is_applicable(question, values_by_question_id):
+        condition = question.condition_question
+        raise AnswerInvalid(
+            f"Cette question ne s'applique pas à cette CPTS (selon {condition.variable}, "
+            f"question {condition.number})."
+        )
+
+
+def clean_free_text(value: str, limit: int, too_long: str) -> str:
+    """Free text as stored: line breaks as LF, no control character, trimmed, within `limit`."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    for character in text:
+        category = unicodedata.category(character)
+        if (category == "Cc" and character not in TEXT_ALLOWED_CONTROLS) or category == "Cs":
+            raise AnswerInvalid(
+                "Le texte contient un caractère invisible non autorisé (caractère de contrôle) : "
+                "retirez-le. Seuls les retours à la ligne et les tabulations sont acceptés."
+            )
+    text = text.strip()
+    if len(text) > limit:
+        raise AnswerInvalid(too_long)
+    return text
 
 
 def clean_answer(question: Question, value: Any, other_text: str = "") -> tuple[Any, str]:
@@ -80,17 +120,20 @@ def _clean_multiple(question: Question, value: Any) -> list[str]:
 def _clean_number(question: Question, value: Any) -> int:
     if isinstance(value, bool):
         raise AnswerInvalid("Saisissez un nombre entier.")
+    low = question.min_value if question.min_value is not None else 0
+    high = question.max_value
+    out_of_range = AnswerInvalid(f"Saisissez un nombre entre {low} et {high}.")
     if isinstance(value, str):
         value = value.strip()
-        if not re.fullmatch(r"\d+", value):
+        if not DIGITS.fullmatch(value):
             raise AnswerInvalid("Saisissez un nombre entier positif, sans espace ni décimale.")
+        if len(value.lstrip("0")) > NUMBER_MAX_DIGITS:
+            raise out_of_range
         value = int(value)
     if not isinstance(value, int):
         raise AnswerInvalid("Saisissez un nombre entier.")
-    low = question.min_value if question.min_value is not None else 0
-    high = question.max_value
     if value < low or (high is not None and value > high):
-        raise AnswerInvalid(f"Saisissez un nombre entre {low} et {high}.")
+        raise out_of_range
     return value
 
 
@@ -116,14 +159,14 @@ def _clean_text(question: Question, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise AnswerInvalid("Saisissez une réponse.")
     limit = question.max_length or OTHER_TEXT_MAX_LENGTH
-    if len(value) > limit:
-        raise AnswerInvalid(f"La réponse ne doit pas dépasser {limit} caractères.")
-    return value.strip()
+    return clean_free_text(value, limit, f"La réponse ne doit pas dépasser {limit} caractères.")
 
 
 def _clean_role_table(question: Question, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise AnswerInvalid("Indiquez la profession d'au moins un membre du bureau.")
+    if not all(isinstance(row, str) for row in value):
+        raise AnswerInvalid("Ligne de tableau inconnue.")
     row_codes = [o.code for o in rows(question)]
     option_codes = {o.code for o in choices(question)}
     cleaned: dict[str, str] = {}
@@ -132,7 +175,7 @@ def _clean_role_table(question: Question, value: Any) -> dict[str, str]:
             raise AnswerInvalid("Ligne de tableau inconnue.")
         if profession in ("", None):
             continue
-        if profession not in option_codes:
+        if not isinstance(profession, str) or profession not in option_codes:
             raise AnswerInvalid("Choisissez une profession de la liste.")
         cleaned[row] = profession
     if not cleaned:
@@ -145,14 +188,14 @@ def _clean_other_text(question: Question, value: Any, other_text: str) -> str:
     needs_text = [o for o in choices(question) if o.requires_text and o.code in selected]
     if not needs_text:
         return ""
-    text = (other_text or "").strip() if isinstance(other_text, str) else ""
-    if not text:
+    text = other_text if isinstance(other_text, str) else ""
+    if not text.strip():
         raise AnswerInvalid(f"Précisez votre réponse « {needs_text[0].label} ».")
-    if len(text) > OTHER_TEXT_MAX_LENGTH:
-        raise AnswerInvalid(
-            f"La précision ne doit pas dépasser {OTHER_TEXT_MAX_LENGTH} caractères."
-        )
-    return text
+    return clean_free_text(
+        text,
+        OTHER_TEXT_MAX_LENGTH,
+        f"La précision ne doit pas dépasser {OTHER_TEXT_MAX_LENGTH} caractères.",
+    )
 
 
 _CLEANERS = {

@@ -22,7 +22,7 @@ from questionnaire.models import (
     Response,
     SubDimension,
 )
-from questionnaire.rules import AnswerInvalid, clean_answer
+from questionnaire.rules import AnswerInvalid, clean_answer, require_applicable
 from scoring.tasks import score_response
 from territories.models import Cpts
 
@@ -211,6 +211,7 @@ def answer_save(
     cleaned, other = clean_answer(question, value, other_text)
     if current is not None and (current.value, current.other_text) == (cleaned, other):
         return current
+    require_applicable(question, _condition_values(response, question))
     if expected_revision != current_revision:
         raise AnswerConflict(current)
     if current is None:
@@ -222,6 +223,17 @@ def answer_save(
     answer._history_user = user
     answer.save()
     return answer
+
+
+def _condition_values(response: Response, question: Question) -> dict[int, Any]:
+    """The stored answer that decides whether `question` applies ({} for an unconditional one)."""
+    if question.condition_question_id is None:
+        return {}
+    return dict(
+        Answer.objects.filter(
+            response=response, question_id=question.condition_question_id
+        ).values_list("question_id", "value")
+    )
 
 
 @transaction.atomic
@@ -268,18 +280,19 @@ class ResponseInvalid(Exception):
     """Answers that cannot make a submitted response; nothing was written.
 
     `invalid`: question id → the rules' French message. Only when every answer passes them
-    are `not_applicable` (answered questions whose condition is not met) and `missing`
-    (questions that apply but have no answer) looked for."""
+    are `not_applicable` (answered questions whose condition is not met, with the message of
+    `rules.require_applicable`, the rule autosave applies too) and `missing` (questions that
+    apply but have no answer) looked for."""
 
     def __init__(
         self,
         *,
         invalid: dict[int, str] | None = None,
-        not_applicable: list[Question] | None = None,
+        not_applicable: dict[Question, str] | None = None,
         missing: list[Question] | None = None,
     ):
         self.invalid = invalid or {}
-        self.not_applicable = not_applicable or []
+        self.not_applicable = not_applicable or {}
         self.missing = missing or []
         super().__init__("Ces réponses ne respectent pas les règles du questionnaire.")
 
@@ -292,7 +305,7 @@ def response_answers_check(
     by question id.
 
     The rules are `questionnaire.rules`' own, as for an answer saved from the browser: each
-    answer through `clean_answer`, conditions through `is_applicable`; a submitted response
+    answer through `clean_answer`, conditions through `require_applicable`; a submitted response
     answers every question that applies and none that does not."""
     by_id = {question.pk: question for question in questions}
     cleaned: dict[int, AnswerInput] = {}
@@ -305,11 +318,12 @@ def response_answers_check(
     if invalid:
         raise ResponseInvalid(invalid=invalid)
     values = {question_id: value for question_id, (value, _) in cleaned.items()}
-    not_applicable = [
-        by_id[question_id]
-        for question_id in cleaned
-        if not rules.is_applicable(by_id[question_id], values)
-    ]
+    not_applicable: dict[Question, str] = {}
+    for question_id in cleaned:
+        try:
+            rules.require_applicable(by_id[question_id], values)
+        except AnswerInvalid as error:
+            not_applicable[by_id[question_id]] = str(error)
     missing = [
         question
         for question in questions

@@ -16,7 +16,7 @@ from accounts.scoping import (
 )
 from questionnaire import selectors, services
 from questionnaire.models import Answer, Campaign, Question, Response
-from questionnaire.postdata import read_answer, read_revision
+from questionnaire.postdata import read_answer, read_identifier, read_revision
 from questionnaire.presentation import answer_label, section_fields
 from questionnaire.rules import AnswerInvalid
 
@@ -88,12 +88,13 @@ def _save_section(request, response, current, state) -> dict[int, str]:
     for question in current.questions:
         value, other = read_answer(question, request.POST)
         try:
+            revision = read_revision(question, request.POST)
             services.answer_save(
                 response=response,
                 question=question,
                 value=value,
                 other_text=other,
-                expected_revision=read_revision(question, request.POST),
+                expected_revision=revision,
                 user=request.user,
             )
         except (AnswerInvalid, services.AnswerConflict) as error:
@@ -118,10 +119,9 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse(
             {"status": "locked", "error": "Cette réponse n'est pas modifiable."}, status=404
         )
-    question_id = request.POST.get("question", "")
     question = (
         Question.objects.filter(
-            pk=int(question_id) if question_id.isdigit() else 0,
+            pk=read_identifier(request.POST.get("question")) or 0,
             version_id=response.campaign.questionnaire_id,
         )
         .prefetch_related("options")
@@ -131,12 +131,13 @@ def autosave(request: HttpRequest, pk: int) -> JsonResponse:
         return JsonResponse({"status": "invalid", "error": "Question inconnue."}, status=400)
     value, other = read_answer(question, request.POST)
     try:
+        revision = read_revision(question, request.POST)
         answer = services.answer_save(
             response=response,
             question=question,
             value=value,
             other_text=other,
-            expected_revision=read_revision(question, request.POST),
+            expected_revision=revision,
             user=request.user,
         )
     except AnswerInvalid as error:

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from cpts_portal.admin import HistoryAdmin
 from territories.models import Cpts, Department, Region, TerritoryIndicator
 
 
@@ -22,7 +22,7 @@ class TerritoryIndicatorInline(admin.TabularInline):
 
 
 @admin.register(Cpts)
-class CptsAdmin(SimpleHistoryAdmin):
+class CptsAdmin(HistoryAdmin):
     list_display = ("code", "name", "department", "stage", "created_on", "aci_signed_on")
     list_filter = ("stage", "department__region")
     search_fields = ("code", "name")

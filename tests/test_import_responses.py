@@ -191,7 +191,8 @@ def test_answers_that_do_not_apply_are_refused(cohort, territory, tmp_path):
         importer.responses_import(text=text + extra + "\r\n", campaign=campaign)
     line = text.count("\n") + 1
     assert refused.value.errors == [
-        f"ligne {line} : q28 (CPTS {paris}) : ne s'applique pas à cette CPTS (selon q02)."
+        f"ligne {line} : q28 (CPTS {paris}) : Cette question ne s'applique pas à cette CPTS "
+        "(selon q02, question 2)."
     ]
     assert not Response.objects.filter(campaign=campaign).exists()
 
