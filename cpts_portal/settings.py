@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cpts_portal.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -107,13 +108,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Brute-force protection: lock a username+IP pair after 5 failures for one hour.
+# Number of trusted reverse-proxy hops in front of the app (compose: 1, the web proxy). The
+# client address is the one the outermost trusted proxy saw (cpts_portal.network).
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+
+# Brute-force protection: lock a username+address pair after 5 failures for one hour, and an
+# address after AXES_ADDRESS_FAILURE_LIMIT failures across usernames (accounts.axes).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "cpts_portal.network.client_address"
+AXES_HANDLER = "accounts.axes.PortalAxesHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Request size caps for the whole site; beyond them the answer is a French 400 (cpts_portal.errors).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the body, files excepted
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger uploads are streamed to a temporary file
+CSRF_FAILURE_VIEW = "cpts_portal.errors.csrf_failure"
+# Answers are changed only through the questionnaire's rules, never by reverting in the admin.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LANGUAGE_CODE = "fr"
 # French for everyone, whatever the browser asks; strings are marked for translation.
@@ -179,11 +196,46 @@ CELERY_BEAT_SCHEDULER = "cpts_portal.celery:HeartbeatScheduler"
 # Beat's state goes to the temporary directory: the containers' user cannot write to /app.
 CELERY_BEAT_SCHEDULE_FILENAME = str(Path(tempfile.gettempdir()) / "celerybeat-schedule")
 CELERY_BEAT_MAX_LOOP_INTERVAL = 60
-# Background export files are kept 7 days (exports.models.RETENTION), then purged by beat.
+# A task a worker took but never finished (the worker was killed) goes back to the queue after
+# the visibility timeout: far longer than the longest task (a rescore batch of 500 takes under a
+# second, every campaign of the bench's large cohort exports in seconds), short enough to recover
+# in minutes. Unacknowledged messages are looked for every 10 s. README, "Failures and
+# recovery".
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
+# A worker holds one message at a time, so a killed one strands at most one; a prefork child
+# that dies gives its task back instead of acknowledging it.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Sending a task while Redis is down fails within a second or two instead of hanging the
+# request; the work is then done by the reconcilers below once Redis is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Beat tasks are idempotent. The reconcilers repair what a lost message left undone: scores of
+# submitted responses and of reopened drafts, export jobs pending or stuck (README, "Failures
+# and recovery"). Background export files are kept 7 days (exports.models.RETENTION).
+RECONCILE_INTERVAL = env.float("RECONCILE_INTERVAL", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {
         "task": "exports.tasks.purge_expired_exports",
         "schedule": 3600.0,
+    },
+    "reconcile-scores": {
+        "task": "scoring.tasks.reconcile_scores",
+        "schedule": RECONCILE_INTERVAL,
+    },
+    "reconcile-export-jobs": {
+        "task": "exports.tasks.reconcile_export_jobs",
+        "schedule": RECONCILE_INTERVAL,
     },
 }
 
