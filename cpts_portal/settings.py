@@ -224,6 +224,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # submitted responses and of reopened drafts, export jobs pending or stuck (README, "Failures
 # and recovery"). Background export files are kept 7 days (exports.models.RETENTION).
 RECONCILE_INTERVAL = env.float("RECONCILE_INTERVAL", default=60.0)
+# Seconds: an export job still pending this long after it was queued lost its message (queued
+# again); a running one whose progress has not moved this long lost its worker (started again).
+# A job reports progress every 500 responses, within a second or two.
+EXPORTS_JOB_PENDING_GRACE = env.int("EXPORTS_JOB_PENDING_GRACE", default=120)
+EXPORTS_JOB_STALE_AFTER = env.int("EXPORTS_JOB_STALE_AFTER", default=120)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-exports": {
         "task": "exports.tasks.purge_expired_exports",

@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 # Large export files are kept this long for their requester, then purged.
 RETENTION = timedelta(days=7)
+# A running job whose worker stopped is started again at most this many times in all, then
+# failed with a message for its requester (settings EXPORTS_JOB_PENDING_GRACE and
+# EXPORTS_JOB_STALE_AFTER say when a job counts as lost; exports.services reconciler).
+MAX_ATTEMPTS = 3
 
 
 def _expiry() -> datetime:
@@ -35,6 +39,9 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(default=_expiry, db_index=True)
+    # Last sign of life: queued, started, or progress reported (exports.services reconciler).
+    touched_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -49,3 +56,12 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, round(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def restarted(self) -> bool:
+        """Its worker stopped mid-way and the job was started again."""
+        return self.attempts > 1
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

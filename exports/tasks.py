@@ -26,3 +26,9 @@ def build_export(job_id: int) -> str:
 def purge_expired_exports() -> int:
     """Delete export files past their retention (run by Celery beat)."""
     return jobs.export_jobs_purge()
+
+
+@shared_task
+def reconcile_export_jobs() -> dict[str, int]:
+    """Beat, every RECONCILE_INTERVAL: queue again the jobs a lost message or a dead worker left."""
+    return jobs.export_jobs_reconcile()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cpts_portal.queueing import send_after_commit
 from questionnaire import rules
 from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_definition
 from questionnaire.models import (
@@ -250,7 +251,7 @@ def response_submit(*, response: Response, user: User) -> Response:
     locked._history_user = user
     locked._change_reason = "Soumission"
     locked.save()
-    transaction.on_commit(lambda: score_response.delay(locked.pk))
+    send_after_commit(score_response, locked.pk)
     return locked
 
 
@@ -267,7 +268,7 @@ def response_reopen(*, response: Response, user: User, reason: str) -> Response:
     locked._change_reason = f"Réouverture : {reason}"[:100]
     locked.save()
     # Scoring a draft removes its scores: a reopened response shows none until resubmitted.
-    transaction.on_commit(lambda: score_response.delay(locked.pk))
+    send_after_commit(score_response, locked.pk)
     return locked
 
 

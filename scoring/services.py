@@ -215,6 +215,52 @@ def score_all_submitted(*, grid: ScoringGrid | None = None) -> dict[str, int]:
     return dict(totals)
 
 
+# A reconciliation run scores at most this many responses (a few seconds of work); a larger
+# backlog is taken over the next runs, or by `rescore`.
+RECONCILE_LIMIT = 4 * BATCH_SIZE
+
+
+def scores_reconcile(*, limit: int = RECONCILE_LIMIT) -> dict[str, int]:
+    """Repair what a lost or unfinished scoring task left: idempotent, run by beat.
+
+    - a submitted response without scores under its questionnaire's latest grid is scored;
+    - a draft (reopened) that still carries scores under any grid loses them.
+
+    Returns the count of each outcome. A response scored meanwhile by its own task is found
+    unchanged (both lock the response row), so nothing is ever written twice.
+    """
+    totals: Counter[str] = Counter()
+    budget = limit
+    for questionnaire in _questionnaires():
+        grid = selectors.latest_grid(questionnaire)
+        missing = list(
+            Response.objects.filter(
+                campaign__questionnaire=questionnaire, status=Response.Status.SUBMITTED
+            )
+            .exclude(scores__grid=grid)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:budget]
+        )
+        if missing:
+            totals.update(responses_score(response_ids=missing, grid=grid))
+            budget -= len(missing)
+        if budget <= 0:
+            break
+    stale = ResponseScore.objects.filter(response__status=Response.Status.DRAFT).select_related(
+        "grid__questionnaire"
+    )
+    by_grid: dict[int, list[int]] = defaultdict(list)
+    grids: dict[int, ScoringGrid] = {}
+    for score in stale[:limit]:
+        by_grid[score.grid_id].append(score.response_id)
+        grids[score.grid_id] = score.grid
+    for grid_id, response_ids in by_grid.items():
+        totals.update(responses_score(response_ids=response_ids, grid=grids[grid_id]))
+    if totals:
+        logger.info("Scores reconciled: %s", dict(totals))
+    return dict(totals)
+
+
 def _questionnaires() -> list[QuestionnaireVersion]:
     return list(QuestionnaireVersion.objects.filter(scoring_grids__isnull=False).distinct())
 

@@ -41,3 +41,9 @@ def rescore_batch(self, response_ids: list[int], grid_code: str) -> dict[str, in
         return services.responses_score(response_ids=response_ids, grid=grid)
     except OperationalError as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task
+def reconcile_scores() -> dict[str, int]:
+    """Beat, every RECONCILE_INTERVAL: score what a lost task left unscored (idempotent)."""
+    return services.scores_reconcile()
