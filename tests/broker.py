@@ -95,7 +95,10 @@ def _use_broker(url: str) -> None:
 @contextmanager
 def private_redis(directory: Path) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
+        reason = "redis-server is not installed (.ci/run installs it)"
+        if os.environ.get("CI_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason}; CI_REQUIRE_SERVICES=1 requires it", pytrace=False)
+        pytest.skip(reason)
     server = PrivateRedis(directory)
     server.start()
     previous = celery_app.conf.broker_url

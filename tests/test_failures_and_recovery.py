@@ -27,7 +27,7 @@ from territories.reference import ensure_reference_territories
 from tests.broker import celery_beat, private_redis, process_environment, wait_until
 from tests.celery_worker import ROOT, celery_worker, database_url
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
-from tests.test_scoring import GRID_PATH, MIXED, make_response
+from tests.helpers import GRID_PATH, MIXED, make_response
 
 QUEUE = f"recovery-test-{os.getpid()}"
 # The failure tests shorten the repair delays (README, "Failures and recovery") to seconds.

@@ -21,15 +21,6 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 @pytest.fixture
-def q(questionnaire):
-    questions = {
-        question.number: question
-        for question in questionnaire.questions.prefetch_related("options")
-    }
-    return questions.__getitem__
-
-
-@pytest.fixture
 def draft(campaign, territory):
     return ResponseFactory(campaign=campaign, cpts=territory["paris_1"])
 

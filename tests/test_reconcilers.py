@@ -17,7 +17,7 @@ from questionnaire.models import Response
 from scoring import services as scoring_services
 from scoring.models import ResponseScore
 from tests.factories import UserFactory
-from tests.test_scoring import MIXED, make_response
+from tests.helpers import MIXED, make_response
 
 UNREACHABLE = "redis://127.0.0.1:9/0"  # the discard port: nothing listens, connections refused
 
