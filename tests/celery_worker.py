@@ -53,8 +53,9 @@ def database_url() -> str:
 
 @contextmanager
 def celery_worker(
-    *, queue: str, log: Path, env: dict[str, str] | None = None
+    *, queue: str, log: Path, env: dict[str, str] | None = None, pool: str = "solo"
 ) -> Iterator[subprocess.Popen]:
+    """`pool="prefork"` runs one child process, as production workers do, that a test may kill."""
     require_broker()
     environment = {
         **os.environ,
@@ -63,7 +64,8 @@ def celery_worker(
         "REDIS_URL": celery_app.conf.broker_url,
         **(env or {}),
     }
-    command = [sys.executable, "-m", "celery", "-A", "cpts_portal", "worker", "--pool=solo"]
+    command = [sys.executable, "-m", "celery", "-A", "cpts_portal", "worker", f"--pool={pool}"]
+    command += ["--concurrency=1"] if pool == "prefork" else []
     command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     command += ["--queues", f"celery,{queue}", "--hostname", f"{queue}@%h"]
     with log.open("w") as output:

@@ -177,6 +177,44 @@ def test_rescore_finishes_when_its_worker_is_killed_mid_batch(world, redis, tmp_
     assert redis.unacked() == 0
 
 
+def test_a_killed_worker_child_gives_its_batch_back(world, redis, tmp_path):
+    """Prefork, as in production: the child running a batch is SIGKILLed; the batch is handed
+    back (task_reject_on_worker_lost), not acknowledged as failed, and a new child scores it."""
+    grid, campaign = world["grid"], world["campaign"]
+    responses = [make_response(campaign, MIXED) for _ in range(3)]
+    log = tmp_path / "worker.log"
+    command = [sys.executable, "manage.py", "rescore", "--grid", grid.code, "--batch-size", "1"]
+    with (
+        _side_connection() as side,
+        celery_worker(queue=QUEUE, log=log, env=FAST, pool="prefork") as worker,
+    ):
+        side.execute(
+            "SELECT id FROM questionnaire_response WHERE id = %s FOR UPDATE", [responses[1].pk]
+        )
+        rescore = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=process_environment(**FAST, **PRODUCTION_LIKE),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_until(
+            lambda: ResponseScore.objects.count() == 1 and _lock_waiters() == 1, 60, _log(log)
+        )
+        children = subprocess.run(
+            ["pgrep", "-P", str(worker.pid)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert len(children) == 1
+        os.kill(int(children[0]), signal.SIGKILL)
+        side.rollback()
+        out, err = rescore.communicate(timeout=120)
+    assert rescore.returncode == 0, out + err + _log(log)()
+    assert "Terminé : 3 créés, 0 mis à jour, 0 inchangés." in out
+    assert "Traceback" not in out + err
+    assert ResponseScore.objects.filter(grid=grid).count() == 3
+
+
 def test_background_exports_whose_worker_died_are_restarted_or_failed_with_a_message(
     world, redis, client, tmp_path
 ):
