@@ -18,7 +18,8 @@
   if (!form) return;
   const saveUrl = form.dataset.autosaveUrl;
   const loginUrl = form.dataset.loginUrl;
-  const storagePrefix = `cpts-autosave:${form.dataset.response}:`;
+  // Per user too: on a shared computer, no one sends another account's unsaved answers.
+  const storagePrefix = `cpts-autosave:${form.dataset.user}:${form.dataset.response}:`;
   const pageToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   const banner = document.getElementById("save-banner");
   const timers = new Map(); // question id -> debounce timer

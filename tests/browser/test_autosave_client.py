@@ -28,8 +28,8 @@ def section_url(demo_site, response: Response, code: str) -> str:
 
 def stored_keys(page: Page, response: Response) -> list[str]:
     return page.evaluate(
-        "prefix => Object.keys(localStorage).filter(key => key.startsWith(prefix))",
-        f"cpts-autosave:{response.pk}:",
+        "pattern => Object.keys(localStorage).filter(key => new RegExp(pattern).test(key))",
+        rf"^cpts-autosave:\d+:{response.pk}:",
     )
 
 
