@@ -84,9 +84,8 @@ class PrivateRedis:
 
 
 def _use_broker(url: str) -> None:
-    """Point this process's Celery app at `url`, dropping the connections it holds."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    """Point this process's Celery app at `url`. Its pools are let go, not closed: kombu keeps
+    them in a registry per broker URL, where the next test on that URL finds them again."""
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
