@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 RETENTION = timedelta(days=7)
 # A running job whose worker stopped is started again at most this many times in all, then
 # failed with a message for its requester (settings EXPORTS_JOB_PENDING_GRACE and
-# EXPORTS_JOB_STALE_AFTER say when a job counts as lost; exports.services reconciler).
+# EXPORTS_JOB_STALE_AFTER say when a job counts as lost; exports.jobs reconciler).
 MAX_ATTEMPTS = 3
 
 
@@ -39,7 +39,7 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(default=_expiry, db_index=True)
-    # Last sign of life: queued, started, or progress reported (exports.services reconciler).
+    # Last sign of life: queued, started, or progress reported (exports.jobs reconciler).
     touched_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
 
