@@ -21,6 +21,7 @@ run: setup .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_questionnaire questionnaire/definitions/miller-2022.yaml
 	$(PY) manage.py load_scoring_grid scoring/grids/miller-2022-v1.yaml
+	$(PY) manage.py load_recommendations improvement/recommendations/miller-2022-v1.yaml
 	$(PY) manage.py load_demo_data
 	@echo "Portail : http://$(HOST)/"
 	$(PY) manage.py runserver $(HOST)

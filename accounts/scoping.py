@@ -98,3 +98,52 @@ def get_cpts_for_user(user: User, pk: int) -> Cpts:
 def get_response_for_user(user: User, pk: int, *, write: bool = False) -> Response:
     queryset = responses_editable_by(user) if write else responses_visible_to(user)
     return get_object_or_404(queryset, pk=pk)
+
+
+# --- Action plans (improvement app) ----------------------------------------------------------
+# A plan belongs to the CPTS's team: whoever fills in its questionnaire (coordinators, and
+# members once they may fill it in) writes it. ARS and CPAM staff read it only once the team
+# shared it, for a CPTS of their territory; the federation never reads a plan, only counts.
+
+
+def can_plan(user: User) -> bool:
+    """The CPTS team writes its action plans: the same people who fill in its questionnaire."""
+    return can_fill_questionnaires(user)
+
+
+def can_read_plans(user: User) -> bool:
+    """The team, and territory staff for the plans shared with them."""
+    return can_plan(user) or (is_active_user(user) and user.role in (User.Role.ARS, User.Role.CPAM))
+
+
+def can_view_plan_counts(user: User) -> bool:
+    """The federation sees how many actions CPTS plan per sub-dimension, never a plan."""
+    return can_manage_campaigns(user)
+
+
+def cpts_planned_by(user: User) -> QuerySet[Cpts]:
+    if not can_plan(user):
+        return Cpts.objects.none()
+    return Cpts.objects.filter(memberships__user=user)
+
+
+def plan_responses_editable_by(user: User) -> QuerySet[Response]:
+    """Submitted responses of the user's own CPTS: their plans are the team's to write."""
+    return Response.objects.filter(
+        cpts__in=cpts_planned_by(user), status=Response.Status.SUBMITTED
+    ).select_related("campaign__questionnaire", "cpts__department__region")
+
+
+def plan_responses_readable_by(user: User) -> QuerySet[Response]:
+    if can_plan(user):
+        return plan_responses_editable_by(user)
+    if can_read_plans(user):
+        return responses_visible_to(user).filter(
+            status=Response.Status.SUBMITTED, action_plan__shared_with_territory=True
+        )
+    return Response.objects.none()
+
+
+def get_plan_response_for_user(user: User, pk: int, *, write: bool = False) -> Response:
+    queryset = plan_responses_editable_by(user) if write else plan_responses_readable_by(user)
+    return get_object_or_404(queryset, pk=pk)

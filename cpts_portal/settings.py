@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "scoring",
     "dashboards",
     "exports",
+    "improvement",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",
 ]

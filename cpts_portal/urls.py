@@ -15,6 +15,7 @@ urlpatterns = [
     path("sante/", account_views.health, name="health"),
     path("questionnaire/", include("questionnaire.urls")),
     path("resultats/", include("scoring.urls")),
+    path("", include("improvement.urls")),
     path("tableaux-de-bord/", include("dashboards.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),

@@ -14,7 +14,7 @@ from accounts.scoping import (
     get_response_for_user,
     responses_editable_by,
 )
-from questionnaire import selectors, services
+from questionnaire import extensions, selectors, services
 from questionnaire.models import Answer, Campaign, Question, Response
 from questionnaire.postdata import read_answer, read_identifier, read_revision
 from questionnaire.presentation import answer_label, section_fields
@@ -41,6 +41,8 @@ def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpRespons
     except services.ResponseNotEditable as error:
         messages.error(request, str(error))
         return redirect("questionnaire:my_cpts")
+    if url := extensions.first_screen(request.user, response):
+        return redirect(url)
     state = selectors.response_state(response)
     first_open = next((s for s in state.sections if not s.complete), state.sections[0])
     return redirect("questionnaire:section", pk=response.pk, code=first_open.code)

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import gate
 from accounts.scoping import get_response_for_user
 from questionnaire.models import Response
-from scoring import charts, selectors
+from scoring import charts, extensions, selectors
 from scoring.models import ScoringGrid
 
 
@@ -46,6 +46,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         }
         context["dimension_labels"] = dimension_labels
         context["other_grids"] = selectors.grids_with_scores(response).exclude(pk=grid.pk)
+        context["panels"] = extensions.results_panels(request, response, grid)
     return render(request, "scoring/results.html", context)
 
 
