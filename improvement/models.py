@@ -114,3 +114,6 @@ class PlanReview(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "next_response"], name="plan_review_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} – {self.next_response}"

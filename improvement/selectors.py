@@ -258,14 +258,13 @@ def subdimensions_of(response: Response) -> list[SubDimension]:
 
 def previous_plan(response: Response) -> ActionPlan | None:
     """The plan written after the CPTS's latest submitted response before this one's campaign."""
+    campaign = response.campaign
     earlier = (
-        Response.objects.filter(
-            cpts_id=response.cpts_id,
-            status=Response.Status.SUBMITTED,
-            campaign__year__lte=response.campaign.year,
+        Response.objects.filter(cpts_id=response.cpts_id, status=Response.Status.SUBMITTED)
+        .filter(
+            Q(campaign__year__lt=campaign.year)
+            | Q(campaign__year=campaign.year, campaign__opens_on__lt=campaign.opens_on)
         )
-        .exclude(pk=response.pk)
-        .exclude(campaign__opens_on__gte=response.campaign.opens_on)
         .order_by("-campaign__year", "-campaign__opens_on")
     )
     return ActionPlan.objects.filter(response__in=earlier[:1]).first()

@@ -221,7 +221,7 @@ def test_an_unused_library_version_can_still_be_corrected(grid, library, tmp_pat
 
 @PROPERTY
 @given(data=st.data())
-def test_contributions_add_up_exactly_to_the_change(model, data):
+def test_contributions_add_up_exactly_to_the_change(model, data):  # noqa: F811
     spec, layout, questions = model
     plan = ScoringPlan(grid=spec, layout=layout, questions=questions)
     # A second grid version: the same rules with other weights, as a published change would.

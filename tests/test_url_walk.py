@@ -11,6 +11,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.scoping import cpts_visible_to
 from exports.models import ExportJob
+from improvement.models import Action, ActionPlan
 from questionnaire.models import Response, SubDimension
 from tests.factories import CampaignFactory, ResponseScoreFactory
 from tests.helpers import MIXED, make_response
@@ -47,6 +48,8 @@ def routes(users, territory, campaign, grid):
         requested_by=users["fcpts"], parameters={}, filename="export.csv"
     )
     section = SubDimension.objects.filter(dimension__version=campaign.questionnaire).first()
+    plan = ActionPlan.objects.create(response=submitted)
+    action = Action.objects.create(plan=plan, subdimension=section, title="Action du plan")
     return {
         "home": {},
         "login": {},
@@ -72,6 +75,14 @@ def routes(users, territory, campaign, grid):
         "exports:job": {"pk": job.pk},
         "exports:job_status": {"pk": job.pk},
         "exports:job_download": {"pk": job.pk},
+        "improvement:pistes": {"pk": submitted.pk},
+        "improvement:plan": {"pk": submitted.pk},
+        "improvement:plan_add_suggestions": {"pk": submitted.pk},
+        "improvement:action_update": {"pk": submitted.pk, "action_pk": action.pk},
+        "improvement:plan_share": {"pk": submitted.pk},
+        "improvement:plan_review": {"pk": draft.pk},
+        "improvement:evolution": {"pk": submitted.pk},
+        "improvement:plan_counts": {},
     }
 
 
