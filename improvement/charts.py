@@ -22,6 +22,11 @@ def waterfall_figure(comparison) -> dict[str, Any]:
         labels.append(f"Q{row.question.number}" if row.question else _("Grille"))
         measures.append("relative")
         values.append(float(row.contribution))
+    # The axis spans the path the bars draw, not 0–100, so that small contributions show.
+    path = [values[0] or 0.0]
+    for value in values[1:]:
+        path.append(path[-1] + value)
+    low, high = max(0.0, min(path) - 5), min(100.0, max(path) + 5)
     labels.append(comparison.after.campaign.name)
     measures.append("total")
     values.append(as_float(zone.after))
@@ -42,5 +47,5 @@ def waterfall_figure(comparison) -> dict[str, Any]:
         height=380,
         showlegend=False,
         xaxis={"type": "category", "fixedrange": True},
-        yaxis={"title": {"text": zone.label}, "fixedrange": True},
+        yaxis={"title": {"text": zone.label}, "range": [low, high], "fixedrange": True},
     )
