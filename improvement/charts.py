@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import plotly.graph_objects as go
-from django.utils.translation import gettext as _
 
 from scoring.charts import as_float, with_layout
 
@@ -19,7 +18,7 @@ def waterfall_figure(comparison) -> dict[str, Any]:
     measures = ["absolute"]
     values = [as_float(zone.before)]
     for row in comparison.rows:
-        labels.append(f"Q{row.question.number}" if row.question else _("Grille"))
+        labels.append(row.label)
         measures.append("relative")
         values.append(float(row.contribution))
     # The axis spans the path the bars draw, not 0–100, so that small contributions show.

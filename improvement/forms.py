@@ -13,7 +13,9 @@ class ActionForm(forms.Form):
     title = forms.CharField(label=_("Action"), max_length=300)
     owner_name = forms.CharField(label=_("Responsable (nom)"), max_length=150, required=False)
     due_on = forms.DateField(
-        label=_("Échéance"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Échéance"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     means = forms.CharField(
         label=_("Moyens"), required=False, widget=forms.Textarea(attrs={"rows": 2})

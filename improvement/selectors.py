@@ -401,10 +401,17 @@ class AreaRow:
 
 @dataclass
 class ContributionRow:
-    question: Question | None  # None: the grid's row
+    question: Question | None  # None: the grid's dimension weights and levels
     before_text: str
     after_text: str
     contribution: Fraction
+    from_grid: bool = False
+
+    @property
+    def label(self) -> str:
+        if not self.from_grid:
+            return f"Q{self.question.number}"
+        return f"Q{self.question.number} (grille)" if self.question else "Grille (poids)"
 
     @property
     def value(self) -> Decimal:
@@ -502,7 +509,7 @@ def evolution_for(
             after=_decimal(result.after[key]),
             change=_decimal(result.change(key)),
             answers=_decimal(result.answers_part(key)),
-            grid=_decimal(result.grid_step.changes[key]),
+            grid=_decimal(result.grid_part(key)),
         )
         for key in result.keys
     ]
@@ -510,7 +517,7 @@ def evolution_for(
     if zone and comparison.zone.code != zone:
         return None
     key = comparison.zone.key
-    if result.answers_part(key) is not None and result.grid_step.changes[key] is not None:
+    if result.answers_part(key) is not None and result.grid_part(key) is not None:
         comparison.rows = [
             ContributionRow(
                 step.question,
@@ -520,16 +527,17 @@ def evolution_for(
             )
             for step in result.answer_steps
             if step.changes[key]
-        ]
-        if result.grid_step.changes[key] or comparison.before_grid != comparison.after_grid:
-            comparison.rows.append(
-                ContributionRow(
-                    None,
-                    comparison.before_grid.code,
-                    comparison.after_grid.code,
-                    result.grid_step.changes[key],
-                )
+        ] + [
+            ContributionRow(
+                step.question,
+                comparison.before_grid.code,
+                comparison.after_grid.code,
+                step.changes[key],
+                from_grid=True,
             )
+            for step in result.grid_steps
+            if step.changes[key]
+        ]
     return comparison
 
 

@@ -1,6 +1,6 @@
 """Pistes de progression, the recommendations library, the decomposition of a score's change."""
 
-import copy
+import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,7 @@ from questionnaire.models import Answer
 from scoring import services as scoring_services
 from scoring.arithmetic import ScoringPlan
 from scoring.models import ResponseScore
+from tests.conftest import GRID_PATH
 from tests.factories import CampaignFactory
 from tests.test_scoring import (  # noqa: F401 (the `model` fixture)
     MINIMAL,
@@ -219,43 +220,51 @@ def test_an_unused_library_version_can_still_be_corrected(grid, library, tmp_pat
 # --- why the score moved --------------------------------------------------------------------
 
 
+def _other_grid(spec, data):
+    """A second grid version as a published change would make one: some questions reweighted,
+    one scored question excluded, other dimension weights."""
+    rules = dict(spec.rules)
+    for number in data.draw(st.lists(st.sampled_from(sorted(rules)), max_size=5, unique=True)):
+        rules[number] = dataclasses.replace(
+            rules[number], weight=Fraction(data.draw(st.integers(1, 3)))
+        )
+    if data.draw(st.booleans()):
+        rules.pop(data.draw(st.sampled_from(sorted(rules))))
+    weights = {code: Fraction(data.draw(st.integers(1, 4))) for code in spec.dimension_weights}
+    return dataclasses.replace(spec, rules=rules, dimension_weights=weights)
+
+
 @PROPERTY
 @given(data=st.data())
 def test_contributions_add_up_exactly_to_the_change(model, data):  # noqa: F811
     spec, layout, questions = model
     plan = ScoringPlan(grid=spec, layout=layout, questions=questions)
-    # A second grid version: the same rules with other weights, as a published change would.
-    reweighted = copy.copy(spec)
-    object.__setattr__(
-        reweighted,
-        "dimension_weights",
-        {code: Fraction(data.draw(st.integers(1, 4))) for code in spec.dimension_weights},
-    )
-    other = ScoringPlan(grid=reweighted, layout=layout, questions=questions)
+    other = ScoringPlan(grid=_other_grid(spec, data), layout=layout, questions=questions)
     before = data.draw(answer_sets(questions))
     after = data.draw(answer_sets(questions))
+    same_grid = data.draw(st.booleans())
     result = decompose(
         questions=questions,
         before_plan=plan,
-        after_plan=data.draw(st.sampled_from([plan, other])),
+        after_plan=plan if same_grid else other,
         before_values=before,
         after_values=after,
     )
     for key in result.keys:
         change = result.change(key)
-        parts = [s.changes[key] for s in result.answer_steps] + [result.grid_step.changes[key]]
-        if change is None:
-            continue  # not assessed on one side: shown as such, not decomposed
-        if None not in parts:
-            assert sum(parts, Fraction(0)) == change, key
-    # The index is always assessed, and so always decomposed.
-    index_parts = [s.changes[("index",)] for s in result.answer_steps]
-    assert None not in index_parts
-    assert sum(index_parts, result.grid_step.changes[("index",)]) == result.change(("index",))
+        answers, grid = result.answers_part(key), result.grid_part(key)
+        if change is not None and answers is not None and grid is not None:
+            assert answers + grid == change, key
+    # The index is always assessed, and so always decomposed exactly.
+    index = ("index",)
+    assert result.answers_part(index) + result.grid_part(index) == result.change(index)
+    if same_grid:  # an unchanged grid contributes nothing
+        assert len(result.grid_steps) == 1
+        assert all(not c for c in result.grid_steps[0].changes.values() if c is not None)
 
 
 def test_evolution_page_splits_the_index_change_per_question(
-    client, campaign, grid, users, territory
+    client, campaign, grid, users, territory, tmp_path
 ):
     paris = territory["paris_1"]
     earlier = CampaignFactory(questionnaire=campaign.questionnaire, year=2025)
@@ -268,12 +277,30 @@ def test_evolution_page_splits_the_index_change_per_question(
     assert page.status_code == 200
     comparison = page.context["comparison"]
     assert comparison.before == before and comparison.after == after
-    rows = comparison.rows
-    assert [r.question.number for r in rows] == [34, 38]
+    assert [r.label for r in comparison.rows] == ["Q34", "Q38"]
     stored = [ResponseScore.objects.get(response=r, grid=grid).index for r in (before, after)]
-    assert comparison.zone.change == stored[1] - stored[0]
-    assert sum(r.contribution for r in rows) == (
-        comparison.decomposition.after[("index",)] - comparison.decomposition.before[("index",)]
+    assert (comparison.zone.before, comparison.zone.after) == tuple(stored)
+    decomposition = comparison.decomposition
+    assert sum(r.contribution for r in comparison.rows) == (
+        decomposition.after[("index",)] - decomposition.before[("index",)]
     )
     body = page.content.decode()
     assert 'id="graphique-cascade"' in body and 'id="tableau-contributions"' in body
+
+    # A second grid version that weighs Q38 double: its part is shown apart from the answers'.
+    data = yaml.safe_load(GRID_PATH.read_text(encoding="utf-8"))
+    data["version"] = "miller-2022-v2"
+    next(q for q in data["questions"] if q["question"] == 38)["weight"] = 2
+    (tmp_path / "v2.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    v2 = scoring_services.grid_load(path=tmp_path / "v2.yaml").grid
+    scoring_services.response_score(response=after, grid=v2)
+    page = client.get(f"/resultats/reponses/{after.pk}/evolution/")
+    comparison = page.context["comparison"]
+    assert (comparison.before_grid, comparison.after_grid) == (grid, v2)
+    assert [r.label for r in comparison.rows] == ["Q34", "Q38", "Q38 (grille)"]
+    assert comparison.zone.after == ResponseScore.objects.get(response=after, grid=v2).index
+    assert comparison.zone.before == stored[0]
+    assert comparison.zone.grid > 0  # Q38 = Oui now weighs more
+    # Parameters outside the user's choices answer 404, as everywhere.
+    for query in ("comparer=999999", "grille_avant=inconnue", "zone=cell:x:y"):
+        assert client.get(f"/resultats/reponses/{after.pk}/evolution/?{query}").status_code == 404
