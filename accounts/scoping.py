@@ -111,6 +111,11 @@ def can_plan(user: User) -> bool:
     return can_fill_questionnaires(user)
 
 
+def can_share_plans(user: User) -> bool:
+    """Sharing a plan with the territory commits the CPTS: its coordinators decide it."""
+    return can_plan(user) and user.role == User.Role.COORDINATOR
+
+
 def can_read_plans(user: User) -> bool:
     """The team, and territory staff for the plans shared with them."""
     return can_plan(user) or (is_active_user(user) and user.role in (User.Role.ARS, User.Role.CPAM))

@@ -7,6 +7,7 @@ from accounts.access import gate
 from accounts.scoping import (
     can_plan,
     can_read_plans,
+    can_share_plans,
     can_view_plan_counts,
     get_plan_response_for_user,
     get_response_for_user,
@@ -92,6 +93,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
             else [],
             "form": form,
             "can_edit": can_edit,
+            "can_share": can_share_plans(request.user),
             "open_count": open_count,
             "too_many": open_count > PRIORITY_LIMIT,
             "priority_limit": PRIORITY_LIMIT,
@@ -143,7 +145,7 @@ def action_update(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse
     return redirect("improvement:plan", pk=pk)
 
 
-@gate(can_plan)
+@gate(can_share_plans)
 @require_POST
 def plan_share(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_plan_response_for_user(request.user, pk, write=True)
