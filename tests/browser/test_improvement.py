@@ -109,3 +109,31 @@ def test_from_pistes_to_a_shared_plan_and_its_follow_up(
     ).to_be_visible()
     first.refresh_from_db()
     assert first.status == "fait"
+
+
+def test_improvement_pages_have_no_serious_accessibility_violation(
+    page, login, demo_site, scored_demo
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from improvement import services
+    from scoring.models import ScoringGrid
+
+    services.plan_suggestions_add(
+        response=scored_demo,
+        grid=ScoringGrid.objects.get(),
+        keys=["plan-sse", "crex"],
+        user=scored_demo.cpts.memberships.first().user,
+    )
+    login("demo-coordinateur")
+    axe = Axe()
+    for url in ("progression", "plan", "evolution"):
+        page.goto(f"{demo_site.url}/resultats/reponses/{scored_demo.pk}/{url}/")
+        page.wait_for_load_state("networkidle")
+        results = axe.run(page)
+        serious = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], (url, serious)
