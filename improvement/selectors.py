@@ -20,10 +20,11 @@ from improvement.decomposition import INDEX, Decomposition, decompose
 from improvement.levers import Lever, find_levers
 from improvement.library import Library, Suggestion
 from improvement.models import Action, ActionPlan, PlanReview, RecommendationLibrary
+from questionnaire import rules
 from questionnaire.display import answer_label
 from questionnaire.models import Answer, ConstraintType, Question, Response, SubDimension
 from scoring import selectors as scoring_selectors
-from scoring.arithmetic import Layout, ScoreResult, ScoringPlan, to_decimal
+from scoring.arithmetic import Layout, ScoringPlan, to_decimal
 from scoring.models import AreaScore, ScoringGrid
 
 # --- Scoring a response from its answers, as the scoring services do ------------------------
@@ -145,6 +146,11 @@ def pistes_for(*, response: Response, grid: ScoringGrid) -> Pistes:
         dimension__version=grid.questionnaire_id
     ).select_related("dimension")
     constraint_labels = dict(ConstraintType.choices)
+    # Answers by question number, for the questions that apply (a suggestion about a question
+    # that does not apply to this CPTS is not shown).
+    applicable = {
+        q.number: values.get(q.pk) for q in scorer.questions if rules.is_applicable(q, values)
+    }
     cells: dict[tuple[str, str], CellPistes] = {}
     for sub in subdimensions:
         key = (sub.dimension.code, sub.constraint)
@@ -161,12 +167,11 @@ def pistes_for(*, response: Response, grid: ScoringGrid) -> Pistes:
         advice = library.subdimensions.get(sub.code) if library else None
         band = library.band_for(score) if library else None
         pistes = sorted(by_subdimension[sub.code], key=lambda p: -p.index_rise)
-        question_values = {q.number: values.get(q.pk) for q in scorer.questions}
         suggestions = [
             s
             for s in (advice.suggestions if advice else ())
             if (s.question is None and score is not None and score < 100)
-            or (s.question is not None and s.applies(question_values.get(s.question)))
+            or (s.question in applicable and s.applies(applicable[s.question]))
         ]
         if score is None or (not pistes and not suggestions):
             continue
@@ -216,19 +221,6 @@ def _rise(pair: tuple[Decimal | None, Decimal | None]) -> Decimal:
 # --- Plans ------------------------------------------------------------------------------------
 
 
-@dataclass
-class PlanPage:
-    response: Response
-    plan: ActionPlan | None
-    actions: list[Action]
-    suggestions: list[Suggestion] = field(default_factory=list)
-    subdimensions: list[SubDimension] = field(default_factory=list)
-
-    @property
-    def open_count(self) -> int:
-        return sum(1 for a in self.actions if a.is_open)
-
-
 def plan_of(response: Response) -> ActionPlan | None:
     return ActionPlan.objects.filter(response=response).first()
 
@@ -237,23 +229,6 @@ def plan_actions(plan: ActionPlan | None) -> list[Action]:
     if plan is None:
         return []
     return list(plan.actions.select_related("subdimension__dimension"))
-
-
-def plan_suggestions(response: Response, grid: ScoringGrid | None) -> list[Suggestion]:
-    if grid is None:
-        return []
-    library = library_spec(latest_library(grid))
-    if library is None:
-        return []
-    return [s for advice in library.subdimensions.values() for s in advice.suggestions]
-
-
-def subdimensions_of(response: Response) -> list[SubDimension]:
-    return list(
-        SubDimension.objects.filter(
-            dimension__version=response.campaign.questionnaire_id
-        ).select_related("dimension")
-    )
 
 
 def previous_plan(response: Response) -> ActionPlan | None:
@@ -366,10 +341,6 @@ def submitted_responses_of(user: User, response: Response) -> list[Response]:
         .filter(cpts_id=response.cpts_id, status=Response.Status.SUBMITTED)
         .order_by("campaign__year", "campaign__opens_on")
     )
-
-
-def score_result(scorer: Scorer, response: Response) -> ScoreResult:
-    return scorer.plan.score(answer_values(response))
 
 
 def earlier_response(user: User, response: Response) -> Response | None:

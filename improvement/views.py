@@ -43,7 +43,7 @@ def pistes(request: HttpRequest, pk: int) -> HttpResponse:
     data = None
     if grid is not None and response.status == Response.Status.SUBMITTED:
         data = selectors.pistes_for(response=response, grid=grid)
-    editable = get_plan_keys(request, response)
+    editable = _plan_context(request, response)
     return render(
         request,
         "improvement/pistes.html",
@@ -51,7 +51,7 @@ def pistes(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def get_plan_keys(request: HttpRequest, response: Response) -> dict:
+def _plan_context(request: HttpRequest, response: Response) -> dict:
     """Whether the user may add to this response's plan, and the suggestions already in it."""
     can_edit = plan_responses_editable_by(request.user).filter(pk=response.pk).exists()
     plan = selectors.plan_of(response) if can_edit else None
