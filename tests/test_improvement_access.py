@@ -203,3 +203,25 @@ def test_the_next_results_page_shows_each_action_beside_its_score_change(
         'id="suivi-plan"'
         in client.get(reverse("scoring:results", args=[after.pk])).content.decode()
     )
+
+
+def test_bad_input_changes_nothing_and_says_so_in_french(client, plans, users):
+    client.force_login(users["coordinator"])
+    response = plans["paris_1"]
+    for data in ({}, {"suggestion": "inconnue"}):
+        answer = client.post(_url("plan_add_suggestions", response), data, follow=True)
+        assert "Suggestion inconnue : rechargez la page." in answer.content.decode()
+    assert Action.objects.filter(plan__response=response).count() == 1
+    # The same suggestion twice is one action.
+    client.post(_url("plan_add_suggestions", response), {"suggestion": ["plan-sse", "plan-sse"]})
+    assert Action.objects.filter(plan__response=response).count() == 1
+    # An unknown status in the plan review prompt: nothing recorded, the prompt again.
+    next_campaign = CampaignFactory(questionnaire=response.campaign.questionnaire, year=2027)
+    draft = Response.objects.create(campaign=next_campaign, cpts=response.cpts)
+    action = Action.objects.get(plan__response=response)
+    page = client.post(
+        reverse("improvement:plan_review", args=[draft.pk]), {f"statut-{action.pk}": "perdu"}
+    )
+    assert page.status_code == 200 and "Statut inconnu." in page.content.decode()
+    action.refresh_from_db()
+    assert action.status == "a_faire" and not PlanReview.objects.exists()
