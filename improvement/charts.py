@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from scoring.charts import as_float, with_layout
+from cpts_portal.charts import as_float, with_layout
 
 RISE, FALL, TOTAL = "#1a7f37", "#b42318", "#12355b"
 

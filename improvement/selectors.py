@@ -21,8 +21,8 @@ from improvement.levers import Lever, find_levers
 from improvement.library import Library, Suggestion
 from improvement.models import Action, ActionPlan, PlanReview, RecommendationLibrary
 from questionnaire import rules
-from questionnaire.display import answer_label
 from questionnaire.models import Answer, ConstraintType, Question, Response, SubDimension
+from questionnaire.presentation import answer_label
 from scoring import selectors as scoring_selectors
 from scoring.arithmetic import Layout, ScoringPlan, to_decimal
 from scoring.models import AreaScore, ScoringGrid

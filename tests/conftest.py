@@ -2,6 +2,7 @@ import pytest
 
 from accounts.models import User
 from questionnaire.services import questionnaire_load
+from scoring.arithmetic import Layout
 from scoring.services import grid_load
 from territories.models import Department, Region
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
@@ -65,3 +66,13 @@ def users(territory):
 def cohort(questionnaire, territory, grid):
     """tests/helpers.build_cohort: three submitted, scored responses and a draft."""
     return build_cohort(questionnaire, territory, grid)
+
+
+@pytest.fixture
+def model(grid):
+    """The grid, layout and questions the scoring arithmetic reads, for property tests."""
+    questionnaire = grid.questionnaire
+    questions = list(
+        questionnaire.questions.select_related("condition_question").prefetch_related("options")
+    )
+    return grid.spec, Layout.from_definition(questionnaire.definition), questions

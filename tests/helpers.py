@@ -1,24 +1,30 @@
-"""What several test modules share: paths, answer sets, responses, a scored cohort, exports.
+"""What several test modules share: paths, answer sets, responses, a scored cohort, exports,
+scores by area and the property tests' answer strategies.
 
 Fixtures live in conftest.py; model factories in factories.py.
 """
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from exports import writers
 from exports.spec import ExportSpec
 from questionnaire import rules
-from questionnaire.models import Response
+from questionnaire.models import Question, Response
 from scoring import services as scoring_services
 from scoring.grid import read_grid_file
+from scoring.models import AreaScore, ResponseScore
 from tests.factories import AnswerFactory, CampaignFactory, ResponseFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "questionnaire" / "definitions" / "miller-2022.yaml"
 GRID_PATH = ROOT / "scoring" / "grids" / "miller-2022-v1.yaml"
+LIBRARY_PATH = ROOT / "improvement" / "recommendations" / "miller-2022-v1.yaml"
 SLUG = "campagne-export"  # the campaign of build_cohort
 
 
@@ -207,3 +213,56 @@ def grid_version_2(tmp_path: Path) -> Path:
     path = tmp_path / "miller-2022-v2.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+# --- scores and properties -------------------------------------------------------------------
+
+
+def areas(score: ResponseScore) -> dict[tuple, Decimal | None]:
+    found = {}
+    for area in score.areas.select_related("dimension", "subdimension"):
+        if area.kind == AreaScore.Kind.SUBDIMENSION:
+            found[area.subdimension.code] = area.value
+        elif area.kind == AreaScore.Kind.CELL:
+            found[(area.dimension.code, area.constraint)] = area.value
+        else:
+            found[area.dimension.code] = area.value
+    return found
+
+
+def value_strategy(question: Question):
+    options = rules.choices(question)
+    if question.type == Question.Type.SINGLE_CHOICE:
+        return st.sampled_from([o.code for o in options])
+    if question.type == Question.Type.MULTIPLE_CHOICE:
+        plain = [o.code for o in options if not o.exclusive]
+        exclusive = [[o.code] for o in options if o.exclusive]
+        subsets = st.lists(st.sampled_from(plain), min_size=1, unique=True)
+        return st.one_of(subsets, *(st.just(e) for e in exclusive))
+    if question.type == Question.Type.NUMBER:
+        return st.integers(question.min_value, question.max_value)
+    if question.type == Question.Type.MONTH_YEAR:
+        return st.builds("{}-{:02d}".format, st.integers(2000, 2025), st.integers(1, 12))
+    if question.type == Question.Type.ROLE_TABLE:
+        return st.dictionaries(
+            st.sampled_from([r.code for r in rules.rows(question)]),
+            st.sampled_from([o.code for o in options]),
+            min_size=1,
+        )
+    return st.text(min_size=1, max_size=20)
+
+
+@st.composite
+def answer_sets(draw, questions, *, complete: bool = False):
+    """Answers to every question (applicable or not); some left blank unless `complete`."""
+    values = {}
+    for question in questions:
+        if complete or draw(st.integers(0, 9)):
+            values[question.id] = draw(value_strategy(question))
+    return values
+
+
+# Hypothesis settings of the scoring properties (fixtures are function-scoped, the database too).
+PROPERTY = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)

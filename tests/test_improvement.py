@@ -19,25 +19,22 @@ from questionnaire.models import Answer
 from scoring import services as scoring_services
 from scoring.arithmetic import ScoringPlan
 from scoring.models import ResponseScore
-from tests.conftest import GRID_PATH
 from tests.factories import CampaignFactory
-from tests.test_scoring import (  # noqa: F401 (the `model` fixture)
+from tests.helpers import (
+    GRID_PATH,
+    LIBRARY_PATH,
     MINIMAL,
     MIXED,
     PROPERTY,
     answer_sets,
     areas,
     make_response,
-    model,
 )
-
-LIBRARY_PATH = Path(__file__).resolve().parent.parent / "improvement" / "recommendations"
-LIBRARY = LIBRARY_PATH / "miller-2022-v1.yaml"
 
 
 @pytest.fixture
 def library(grid):
-    return services.library_load(path=LIBRARY).library
+    return services.library_load(path=LIBRARY_PATH).library
 
 
 def _stored(response, grid) -> tuple[dict, Decimal]:
@@ -131,14 +128,14 @@ def test_a_multiple_choice_piste_adds_options_up_to_the_cap(campaign, grid, libr
 
 
 def test_load_recommendations_is_idempotent(grid, capsys):
-    call_command("load_recommendations", str(LIBRARY))
-    call_command("load_recommendations", str(LIBRARY))
+    call_command("load_recommendations", str(LIBRARY_PATH))
+    call_command("load_recommendations", str(LIBRARY_PATH))
     out = capsys.readouterr().out
     assert "« miller-2022-v1-r1 » chargées" in out and "inchangées" in out
 
 
 def _broken(tmp_path, change) -> Path:
-    data = yaml.safe_load(LIBRARY.read_text(encoding="utf-8"))
+    data = yaml.safe_load(LIBRARY_PATH.read_text(encoding="utf-8"))
     change(data)
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -205,7 +202,7 @@ def test_a_library_used_by_a_plan_is_frozen(campaign, grid, library, users, tmp_
     with pytest.raises(CommandError, match="ne peuvent plus être modifiées"):
         call_command("load_recommendations", str(edited))
     library.refresh_from_db()
-    assert library.definition == yaml.safe_load(LIBRARY.read_text(encoding="utf-8"))
+    assert library.definition == yaml.safe_load(LIBRARY_PATH.read_text(encoding="utf-8"))
     assert Action.objects.get().library == library
 
 
@@ -236,7 +233,7 @@ def _other_grid(spec, data):
 
 @PROPERTY
 @given(data=st.data())
-def test_contributions_add_up_exactly_to_the_change(model, data):  # noqa: F811
+def test_contributions_add_up_exactly_to_the_change(model, data):
     spec, layout, questions = model
     plan = ScoringPlan(grid=spec, layout=layout, questions=questions)
     other = ScoringPlan(grid=_other_grid(spec, data), layout=layout, questions=questions)

@@ -9,14 +9,13 @@ from improvement.models import Action, ActionPlan, PlanReview
 from questionnaire.models import Response, SubDimension
 from scoring import services as scoring_services
 from tests.factories import CampaignFactory, CptsFactory, UserFactory
-from tests.test_improvement import LIBRARY
-from tests.test_scoring import MIXED, make_response
+from tests.helpers import LIBRARY_PATH, MIXED, make_response
 
 
 @pytest.fixture
 def plans(campaign, grid, territory, users):
     """A plan with one action for each CPTS of the territory; Paris Un's is not shared yet."""
-    services.library_load(path=LIBRARY)
+    services.library_load(path=LIBRARY_PATH)
     found = {}
     for name, cpts in territory.items():
         response = make_response(campaign, MIXED, cpts=cpts)

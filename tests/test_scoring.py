@@ -9,33 +9,29 @@ from decimal import Decimal
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from questionnaire import rules
-from questionnaire.models import Question
 from scoring import services
-from scoring.arithmetic import NOT_APPLICABLE, Layout, score_answers
+from scoring.arithmetic import NOT_APPLICABLE, score_answers
 from scoring.grid import GridError, GridSpec, read_grid_file, validate_grid
-from scoring.models import AreaScore, QuestionScore, ResponseScore
-from tests.helpers import GRID_PATH, MINIMAL, MIXED, make_response
+from scoring.models import QuestionScore
+from tests.helpers import (
+    GRID_PATH,
+    MINIMAL,
+    MIXED,
+    PROPERTY,
+    answer_sets,
+    areas,
+    make_response,
+    value_strategy,
+)
 
 D = Decimal
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def areas(score: ResponseScore) -> dict[tuple, Decimal | None]:
-    found = {}
-    for area in score.areas.select_related("dimension", "subdimension"):
-        if area.kind == AreaScore.Kind.SUBDIMENSION:
-            found[area.subdimension.code] = area.value
-        elif area.kind == AreaScore.Kind.CELL:
-            found[(area.dimension.code, area.constraint)] = area.value
-        else:
-            found[area.dimension.code] = area.value
-    return found
 
 
 # --- the grid file ---------------------------------------------------------------------------
@@ -358,58 +354,12 @@ def test_bureau_pluriprofessionality_of_the_thesis_cpts(grid, bureau, points):
 # --- properties -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def model(grid):
-    questionnaire = grid.questionnaire
-    questions = list(
-        questionnaire.questions.select_related("condition_question").prefetch_related("options")
-    )
-    return grid.spec, Layout.from_definition(questionnaire.definition), questions
-
-
-def _value_strategy(question: Question):
-    options = rules.choices(question)
-    if question.type == Question.Type.SINGLE_CHOICE:
-        return st.sampled_from([o.code for o in options])
-    if question.type == Question.Type.MULTIPLE_CHOICE:
-        plain = [o.code for o in options if not o.exclusive]
-        exclusive = [[o.code] for o in options if o.exclusive]
-        subsets = st.lists(st.sampled_from(plain), min_size=1, unique=True)
-        return st.one_of(subsets, *(st.just(e) for e in exclusive))
-    if question.type == Question.Type.NUMBER:
-        return st.integers(question.min_value, question.max_value)
-    if question.type == Question.Type.MONTH_YEAR:
-        return st.builds("{}-{:02d}".format, st.integers(2000, 2025), st.integers(1, 12))
-    if question.type == Question.Type.ROLE_TABLE:
-        return st.dictionaries(
-            st.sampled_from([r.code for r in rules.rows(question)]),
-            st.sampled_from([o.code for o in options]),
-            min_size=1,
-        )
-    return st.text(min_size=1, max_size=20)
-
-
-@st.composite
-def answer_sets(draw, questions, *, complete: bool = False):
-    """Answers to every question (applicable or not); some left blank unless `complete`."""
-    values = {}
-    for question in questions:
-        if complete or draw(st.integers(0, 9)):
-            values[question.id] = draw(_value_strategy(question))
-    return values
-
-
 def _flat(result) -> dict:
     flat = {("index",): result.index}
     flat.update({("q", n): o.points for n, o in result.questions.items()})
     for name in ("subdimensions", "cells", "dimensions"):
         flat.update({(name, k): a.score for k, a in getattr(result, name).items()})
     return flat
-
-
-PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 
 
 @PROPERTY
@@ -449,7 +399,7 @@ def test_improving_one_answer_never_lowers_any_score(model, data):
     values = data.draw(answer_sets(questions))
     question = data.draw(st.sampled_from(candidates))
     rule = spec.rules[question.number]
-    other = data.draw(_value_strategy(question))
+    other = data.draw(value_strategy(question))
     current = values.get(question.id)
     if current is not None and rule.raw_points(other) < rule.raw_points(current):
         values[question.id], other = other, current
@@ -478,6 +428,6 @@ def test_a_non_applicable_or_excluded_question_never_changes_a_score(model, data
         if data.draw(st.booleans()):
             changed.pop(question.id, None)
         else:
-            changed[question.id] = data.draw(_value_strategy(question))
+            changed[question.id] = data.draw(value_strategy(question))
     again = score_answers(grid=spec, layout=layout, questions=questions, values=changed)
     assert _flat(again) == _flat(result)
