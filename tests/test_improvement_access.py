@@ -224,3 +224,10 @@ def test_bad_input_changes_nothing_and_says_so_in_french(client, plans, users):
     assert page.status_code == 200 and "Statut inconnu." in page.content.decode()
     action.refresh_from_db()
     assert action.status == "a_faire" and not PlanReview.objects.exists()
+
+
+def test_only_the_federation_has_the_plan_counts_in_its_menu(client, users):
+    link = reverse("improvement:plan_counts")
+    for role, shown in [("fcpts", True), ("coordinator", False), ("ars", False)]:
+        client.force_login(users[role])
+        assert (f'href="{link}"' in client.get(reverse("scoring:index")).content.decode()) is shown

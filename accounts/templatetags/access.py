@@ -8,3 +8,4 @@ register = template.Library()
 
 register.filter("can_view_dashboards", scoping.can_view_dashboards)
 register.filter("can_export", scoping.can_export)
+register.filter("can_view_plan_counts", scoping.can_view_plan_counts)
