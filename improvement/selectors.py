@@ -21,8 +21,9 @@ from improvement.levers import Lever, find_levers
 from improvement.library import Library, Suggestion
 from improvement.models import Action, ActionPlan, PlanReview, RecommendationLibrary
 from questionnaire import rules
-from questionnaire.models import Answer, ConstraintType, Question, Response, SubDimension
+from questionnaire.models import ConstraintType, Question, Response, SubDimension
 from questionnaire.presentation import answer_label
+from questionnaire.selectors import answers_by_response, questions_of
 from scoring import selectors as scoring_selectors
 from scoring.arithmetic import Layout, ScoringPlan, to_decimal
 from scoring.models import AreaScore, ScoringGrid
@@ -40,13 +41,15 @@ class Scorer:
 
     @classmethod
     def for_grid(cls, grid: ScoringGrid) -> Scorer:
-        questions = scoring_selectors.scoring_questions(grid.questionnaire)
+        questions = questions_of(grid.questionnaire)
         layout = Layout.from_definition(grid.questionnaire.definition)
         return cls(grid, ScoringPlan(grid=grid.spec, layout=layout, questions=questions), questions)
 
 
 def answer_values(response: Response) -> dict[int, Any]:
-    return dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
+    """The response's stored answer values by question id (shared values: never changed)."""
+    values, _texts = answers_by_response([response.pk])
+    return values.get(response.pk, {})
 
 
 def latest_library(grid: ScoringGrid) -> RecommendationLibrary | None:
@@ -302,7 +305,7 @@ class NationalCount:
 
 def national_action_counts() -> list[NationalCount]:
     """Actions per sub-dimension across every CPTS, for the federation: counts only, and only
-    for sub-dimensions where at least PEER_MINIMUM CPTS have actions."""
+    for sub-dimensions where at least SMALL_CELL_MINIMUM CPTS have actions."""
     rows = (
         Action.objects.values("subdimension")
         .annotate(
@@ -319,7 +322,7 @@ def national_action_counts() -> list[NationalCount]:
     counts = []
     for sub in SubDimension.objects.filter(pk__in=found).select_related("dimension"):
         row = found[sub.pk]
-        shown = row["cpts"] >= scoring_selectors.PEER_MINIMUM
+        shown = row["cpts"] >= scoring_selectors.SMALL_CELL_MINIMUM
         counts.append(
             NationalCount(
                 subdimension=sub,

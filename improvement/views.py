@@ -20,26 +20,18 @@ from improvement.models import Action
 from questionnaire import selectors as questionnaire_selectors
 from questionnaire.models import Response
 from scoring import selectors as scoring_selectors
-from scoring.models import ScoringGrid
+from scoring.views import grid_from_query
 
 # The Île-de-France pilot of the maturity matrix found that plans covering the whole matrix
 # stall: the plan page nudges towards this many open actions at most.
 PRIORITY_LIMIT = 3
 
 
-def _grid(request: HttpRequest, response: Response) -> ScoringGrid | None:
-    code = request.GET.get("grille")
-    grid = scoring_selectors.grid_for(response.campaign.questionnaire, code)
-    if code and grid is None:
-        raise Http404
-    return grid
-
-
 @gate()
 @require_GET
 def pistes(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
-    grid = _grid(request, response)
+    grid = grid_from_query(request, response)
     data = None
     if grid is not None and response.status == Response.Status.SUBMITTED:
         data = selectors.pistes_for(response=response, grid=grid)
@@ -106,7 +98,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_add_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_plan_response_for_user(request.user, pk, write=True)
-    grid = _grid(request, response)
+    grid = grid_from_query(request, response)
     if grid is None:
         raise Http404
     try:
@@ -210,7 +202,7 @@ def plan_counts(request: HttpRequest) -> HttpResponse:
         {
             "counts": selectors.national_action_counts(),
             "statuses": Action.Status.choices,
-            "minimum": scoring_selectors.PEER_MINIMUM,
+            "minimum": scoring_selectors.SMALL_CELL_MINIMUM,
         },
     )
 

@@ -22,7 +22,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def results(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
-    grid = _grid(request, response)
+    grid = grid_from_query(request, response)
     data = None
     if grid is not None and response.status == Response.Status.SUBMITTED:
         data = selectors.results_for(user=request.user, response=response, grid=grid)
@@ -54,7 +54,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def explanation(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
-    grid = _grid(request, response)
+    grid = grid_from_query(request, response)
     data = None
     if grid is not None and response.status == Response.Status.SUBMITTED:
         data = selectors.explanation_for(response=response, grid=grid)
@@ -70,7 +70,7 @@ def explanation(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _grid(request: HttpRequest, response: Response) -> ScoringGrid | None:
+def grid_from_query(request: HttpRequest, response: Response) -> ScoringGrid | None:
     """The grid asked for with ?grille=<version>, else the latest one of the questionnaire."""
     code = request.GET.get("grille")
     grid = selectors.grid_for(response.campaign.questionnaire, code)
