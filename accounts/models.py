@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+DELETED_USER_LABEL = _("utilisateur supprimé")
+
 
 class User(AbstractUser):
     """A portal user; what they may see is decided by `accounts.scoping` from the role."""
@@ -36,6 +38,9 @@ class User(AbstractUser):
         related_name="coordinators",
         verbose_name=_("CPTS coordonnées"),
     )
+    # Set when the user deleted their account (accounts.services.account_delete): the row stays,
+    # so that answers and history keep their author, but it names nobody any more.
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -58,6 +63,18 @@ class User(AbstractUser):
                 name="user_territory_only_for_ars_cpam",
             ),
         ]
+
+    def __str__(self) -> str:
+        # Every place that prints a user (history pages, the admin, `{{ record.history_user }}`)
+        # says "utilisateur supprimé" for a deleted account, never its opaque username.
+        return str(DELETED_USER_LABEL) if self.anonymised_at else self.get_username()
+
+    @property
+    def display_name(self) -> str:
+        """The name shown to other users: full name, else username; a deleted account's label."""
+        if self.anonymised_at:
+            return str(DELETED_USER_LABEL)
+        return self.get_full_name() or self.get_username()
 
 
 class Membership(models.Model):

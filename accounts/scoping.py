@@ -5,6 +5,7 @@ A user without a role sees nothing (access is denied by default). "Not visible" 
 "does not exist" look the same to callers (404), so URLs leak nothing.
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -26,6 +27,25 @@ def can_fill_questionnaires(user: User) -> bool:
 def can_read_responses(user: User) -> bool:
     """Every role reads the responses of its scope; an account without a role reads nothing."""
     return is_active_user(user) and (user.is_superuser or bool(user.role))
+
+
+def can_use_second_factor(user: User) -> bool:
+    """National and territorial staff may protect their account with a TOTP app."""
+    return is_active_user(user) and (
+        user.is_staff
+        or user.is_superuser
+        or user.role in (User.Role.ARS, User.Role.CPAM, User.Role.FCPTS)
+    )
+
+
+def must_use_second_factor(user: User) -> bool:
+    """FCPTS admins see every CPTS and staff reach the Django admin: they must (setting
+    `OTP_REQUIRED_FOR_FCPTS`, on outside the test settings)."""
+    return (
+        settings.OTP_REQUIRED_FOR_FCPTS
+        and is_active_user(user)
+        and (user.is_staff or user.is_superuser or user.role == User.Role.FCPTS)
+    )
 
 
 def cpts_visible_to(user: User) -> QuerySet[Cpts]:

@@ -26,7 +26,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks for the second factor (cpts_portal.admin_site).
+    "cpts_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +37,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "simple_history",
     "django_filters",
@@ -59,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor checked in this session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "cpts_portal.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -133,6 +139,17 @@ CSRF_FAILURE_VIEW = "cpts_portal.errors.csrf_failure"
 # Answers are changed only through the questionnaire's rules, never by reverting in the admin.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# Second factor (README, "Second factor"): FCPTS admins and staff (the Django admin) must enrol a
+# TOTP app; ARS and CPAM users may. Not read from the environment: production cannot turn it off.
+# The test settings turn it off so that tests of other features may log FCPTS users in with
+# `force_login`; the second factor's own tests turn it back on.
+OTP_REQUIRED_FOR_FCPTS = True
+OTP_TOTP_ISSUER = "Portail CPTS"
+# A wrong code doubles the wait before the next try (1 s, 2 s, 4 s…), per device (django-otp);
+# wrong codes also count as failed logins for axes.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 LANGUAGE_CODE = "fr"
 # French for everyone, whatever the browser asks; strings are marked for translation.
 LANGUAGES = [("fr", _("Français"))]
@@ -182,6 +199,9 @@ EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="portail-cpts@localhost")
+# The address the data-protection and accessibility pages give for questions and requests
+# (README, "Notices"); production sets the federation's real one.
+PORTAL_CONTACT_EMAIL = env("DJANGO_PORTAL_CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -14,6 +14,10 @@ from cpts_portal.settings import *  # noqa: E402, F403
 # Hashing demo and test passwords with PBKDF2 would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Tests of other features log FCPTS users in with `force_login`, which checks no second factor;
+# tests/test_second_factor.py and the browser test of enrolment turn this back on.
+OTP_REQUIRED_FOR_FCPTS = False
+
 # Celery runs tasks in-process in tests. tests/test_scoring_worker.py turns this off and starts
 # a real worker, so the broker is Redis even when REDIS_URL is unset (plain `pytest` locally).
 CELERY_TASK_ALWAYS_EAGER = True

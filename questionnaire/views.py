@@ -164,7 +164,7 @@ def _conflict_payload(question: Question, current: Answer | None) -> dict:
     who, when, label = "un autre membre", "", "aucune réponse (effacée)"
     if current is not None:
         if current.updated_by is not None:
-            who = current.updated_by.get_full_name() or current.updated_by.username
+            who = current.updated_by.display_name
         when = formats.date_format(current.updated_at.astimezone(), "j F Y à H:i")
         label = answer_label(question, current.value, current.other_text)
     return {

@@ -16,7 +16,14 @@ from questionnaire.models import Response, SubDimension
 from tests.factories import CampaignFactory, ResponseScoreFactory
 from tests.helpers import MIXED, make_response
 
-PUBLIC = {"login", "logout", "health"}
+PUBLIC = {"login", "logout", "health", "privacy_notice", "accessibility"}
+# Pages about one's own account, open to every signed-in user (an account without a role too).
+OWN_ACCOUNT = {
+    "accounts:account",
+    "accounts:password_change",
+    "accounts:account_data",
+    "accounts:account_delete",
+}
 ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
 
 
@@ -55,6 +62,15 @@ def routes(users, territory, campaign, grid):
         "login": {},
         "logout": {},
         "health": {},
+        "privacy_notice": {},
+        "accessibility": {},
+        "accounts:account": {},
+        "accounts:password_change": {},
+        "accounts:account_data": {},
+        "accounts:account_delete": {},
+        "accounts:second_factor": {},
+        "accounts:second_factor_enrol": {},
+        "accounts:second_factor_verify": {},
         "questionnaire:my_cpts": {},
         "questionnaire:start": {"campaign_slug": open_campaign.slug, "cpts_pk": paris.pk},
         "questionnaire:section": {"pk": draft.pk, "code": section.code},
@@ -117,6 +133,6 @@ def test_no_route_fails_or_shows_a_cpts_outside_the_scope(client, users, territo
             if role == "anonymous" and name not in PUBLIC and response.status_code != 405:
                 assert response.status_code == 302, (method, url)
                 assert response.url.startswith(reverse("login")), (method, url)
-            if role == "no_role" and name not in PUBLIC | {"home", "scoring:index"}:
+            if role == "no_role" and name not in PUBLIC | OWN_ACCOUNT | {"home", "scoring:index"}:
                 assert response.status_code in (302, 403, 404, 405), (method, url)
     assert Response.objects.filter(status=Response.Status.SUBMITTED).count() == len(territory)
