@@ -9,6 +9,8 @@ class AccountForm(forms.Form):
     """Name and e-mail; the address is unique whatever its case. A plain form, not a ModelForm,
     so that a refused change never touches `request.user` (the page header shows its name)."""
 
+    EMAIL_TAKEN = "Cette adresse e-mail est déjà utilisée par un autre compte."
+
     first_name = forms.CharField(label="Prénom", max_length=150, required=False)
     last_name = forms.CharField(label="Nom", max_length=150, required=False)
     email = forms.EmailField(label="Adresse e-mail", max_length=254)
@@ -24,9 +26,7 @@ class AccountForm(forms.Form):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if services.email_taken(email=email, user=self.user):
-            raise forms.ValidationError(
-                "Cette adresse e-mail est déjà utilisée par un autre compte."
-            )
+            raise forms.ValidationError(self.EMAIL_TAKEN)
         return email
 
 

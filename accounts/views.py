@@ -65,9 +65,13 @@ def account(request: HttpRequest) -> HttpResponse:
     """/compte/: one's name and e-mail, and the way to every other part of one's account."""
     form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.account_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Vos informations ont été enregistrées.")
-        return redirect("accounts:account")
+        try:
+            services.account_update(user=request.user, **form.cleaned_data)
+        except services.EmailTaken:  # taken between the form's check and the write
+            form.add_error("email", AccountForm.EMAIL_TAKEN)
+        else:
+            messages.success(request, "Vos informations ont été enregistrées.")
+            return redirect("accounts:account")
     user = request.user
     return render(
         request,

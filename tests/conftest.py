@@ -1,4 +1,5 @@
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import User
 from questionnaire.services import questionnaire_load
@@ -76,3 +77,17 @@ def model(grid):
         questionnaire.questions.select_related("condition_question").prefetch_related("options")
     )
     return grid.spec, Layout.from_definition(questionnaire.definition), questions
+
+
+@pytest.fixture
+def force_login_verified(client):
+    """`client.force_login`, plus the second factor given in that session with `device` (the
+    TOTP device of the user): what `/connexion/code/` records after a right code."""
+
+    def log_in(user: User, device) -> None:
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    return log_in

@@ -137,6 +137,19 @@ def test_data_download_holds_the_account_memberships_and_what_the_user_wrote(
     assert "password" not in json.dumps(data)
 
 
+def test_data_download_of_territory_staff_names_the_territory_and_no_secret(
+    client, users, force_login_verified
+):
+    ars = users["ars"]
+    device = TOTPDevice.objects.create(user=ars, confirmed=True)
+    force_login_verified(ars, device)
+    data = client.get(reverse("accounts:account_data")).json()
+    assert data["account"]["role"] == "ars" and data["account"]["region"] == "Île-de-France"
+    assert data["account"]["second_factor"] == {"totp_app": True, "recovery_codes_left": 0}
+    assert device.key not in json.dumps(data)
+    assert data["answers"] == [] and data["memberships"] == []
+
+
 def test_deleting_an_account_needs_the_password_and_a_confirmation(client, coordinator):
     client.force_login(coordinator)
     url = reverse("accounts:account_delete")
