@@ -7,7 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("compte/", views.account, name="account"),
     path("compte/mot-de-passe/", views.password_change, name="password_change"),
-    path("compte/mes-donnees/", views.account_data, name="account_data"),
     path("compte/supprimer/", views.account_delete, name="account_delete"),
     path("compte/double-authentification/", views.second_factor, name="second_factor"),
     path(

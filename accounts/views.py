@@ -7,13 +7,11 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -96,20 +94,6 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Votre mot de passe a été changé.")
         return redirect("accounts:account")
     return render(request, "accounts/password_change.html", {"form": form})
-
-
-@gate()
-@require_GET
-@never_cache
-def account_data(request: HttpRequest) -> JsonResponse:
-    """ "Télécharger mes données": everything about the user, as one JSON file."""
-    response = JsonResponse(
-        selectors.personal_data(request.user),
-        encoder=DjangoJSONEncoder,
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-    response["Content-Disposition"] = 'attachment; filename="mes-donnees-portail-cpts.json"'
-    return response
 
 
 @gate()

@@ -26,7 +26,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Django's admin, on a site that asks for the second factor (cpts_portal.admin_site).
+    # Django's admin, on a site that asks for the second factor (accounts.admin_site).
     "cpts_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dashboards",
     "exports",
     "improvement",
+    "privacy",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",
 ]

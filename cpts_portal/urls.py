@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
-from cpts_portal import views as site_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -14,9 +13,8 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("sante/", account_views.health, name="health"),
-    path("donnees-personnelles/", site_views.privacy_notice, name="privacy_notice"),
-    path("accessibilite/", site_views.accessibility, name="accessibility"),
     path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
     path("questionnaire/", include("questionnaire.urls")),
     path("resultats/", include("scoring.urls")),
     path("", include("improvement.urls")),

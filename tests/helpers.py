@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from exports import writers
 from exports.spec import ExportSpec
 from questionnaire import rules
+from questionnaire import services as questionnaire_services
 from questionnaire.models import Question, Response
 from scoring import services as scoring_services
 from scoring.grid import read_grid_file
@@ -266,3 +267,15 @@ def answer_sets(draw, questions, *, complete: bool = False):
 PROPERTY = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+
+
+def save(response, question, value, user, revision=0, other=""):
+    """One answer through the questionnaire's write path, as the autosave stores it."""
+    return questionnaire_services.answer_save(
+        response=response,
+        question=question,
+        value=value,
+        other_text=other,
+        expected_revision=revision,
+        user=user,
+    )

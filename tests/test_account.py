@@ -7,20 +7,11 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, User
-from questionnaire import services
 from questionnaire.models import Answer
 from tests.factories import ResponseFactory, UserFactory
+from tests.helpers import save
 
 PASSWORD = "secret-password-1"
-
-
-@pytest.fixture
-def q(questionnaire):
-    questions = {
-        question.number: question
-        for question in questionnaire.questions.prefetch_related("options")
-    }
-    return questions.__getitem__
 
 
 @pytest.fixture
@@ -34,17 +25,6 @@ def coordinator(users):
 @pytest.fixture
 def draft(campaign, territory):
     return ResponseFactory(campaign=campaign, cpts=territory["paris_1"])
-
-
-def save(response, question, value, user, revision=0, other=""):
-    return services.answer_save(
-        response=response,
-        question=question,
-        value=value,
-        other_text=other,
-        expected_revision=revision,
-        user=user,
-    )
 
 
 def test_account_page_shows_and_updates_name_and_email(client, coordinator):
@@ -118,7 +98,7 @@ def test_data_download_holds_the_account_memberships_and_what_the_user_wrote(
     other = UserFactory(role=User.Role.COORDINATOR, cpts=[draft.cpts], first_name="Dominique")
     save(draft, q(6), "moins_40k", other)
     client.force_login(coordinator)
-    response = client.get(reverse("accounts:account_data"))
+    response = client.get(reverse("privacy:account_data"))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert "attachment" in response["Content-Disposition"]
@@ -143,7 +123,7 @@ def test_data_download_of_territory_staff_names_the_territory_and_no_secret(
     ars = users["ars"]
     device = TOTPDevice.objects.create(user=ars, confirmed=True)
     force_login_verified(ars, device)
-    data = client.get(reverse("accounts:account_data")).json()
+    data = client.get(reverse("privacy:account_data")).json()
     assert data["account"]["role"] == "ars" and data["account"]["region"] == "Île-de-France"
     assert data["account"]["second_factor"] == {"totp_app": True, "recovery_codes_left": 0}
     assert device.key not in json.dumps(data)
@@ -210,7 +190,7 @@ def test_deleting_an_account_anonymises_it_everywhere(client, coordinator, users
     ("name", "phrases"),
     [
         (
-            "privacy_notice",
+            "privacy:notice",
             [
                 "Responsable du traitement",
                 "Fédération des CPTS",
@@ -225,7 +205,7 @@ def test_deleting_an_account_anonymises_it_everywhere(client, coordinator, users
             ],
         ),
         (
-            "accessibility",
+            "privacy:accessibility",
             [
                 "Déclaration d'accessibilité",
                 "État de conformité",
@@ -248,12 +228,12 @@ def test_notices_are_public_and_french(client, db, settings, name, phrases):
 
 def test_footer_and_login_page_link_the_notices(client, coordinator):
     login = client.get(reverse("login")).content.decode()
-    assert login.count(f'href="{reverse("privacy_notice")}"') == 2  # the form's note, the footer
-    assert f'href="{reverse("accessibility")}"' in login
+    assert login.count(f'href="{reverse("privacy:notice")}"') == 2  # the form's note, the footer
+    assert f'href="{reverse("privacy:accessibility")}"' in login
     client.force_login(coordinator)
     page = client.get(reverse("accounts:account")).content.decode()
-    assert f'href="{reverse("privacy_notice")}"' in page
-    assert f'href="{reverse("accessibility")}"' in page
+    assert f'href="{reverse("privacy:notice")}"' in page
+    assert f'href="{reverse("privacy:accessibility")}"' in page
 
 
 def test_free_text_fields_carry_the_no_patient_data_note(client, coordinator, draft):

@@ -9,6 +9,7 @@ from questionnaire import selectors, services
 from questionnaire.models import Answer, Response
 from questionnaire.rules import AnswerInvalid
 from tests.factories import AnswerFactory, ResponseFactory
+from tests.helpers import save
 
 
 @pytest.fixture
@@ -19,17 +20,6 @@ def draft(campaign, territory):
 @pytest.fixture
 def coordinator(users):
     return users["coordinator"]
-
-
-def save(response, question, value, user, revision=0, other=""):
-    return services.answer_save(
-        response=response,
-        question=question,
-        value=value,
-        other_text=other,
-        expected_revision=revision,
-        user=user,
-    )
 
 
 def fill_all(response, q, user):

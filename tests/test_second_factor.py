@@ -18,9 +18,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from tests.conftest import ROOT
 from tests.factories import UserFactory
-from tests.test_url_walk import PUBLIC, routes  # noqa: F401 (the walk's fixture)
+from tests.helpers import ROOT
 
 PASSWORD = "secret-password-1"
 
@@ -48,21 +47,6 @@ def enrolled(user: User) -> TOTPDevice:
 def sign_in(client, user: User, next_url: str = ""):
     data = {"username": user.username, "password": PASSWORD}
     return client.post(reverse("login") + (f"?next={next_url}" if next_url else ""), data)
-
-
-def test_an_fcpts_admin_without_a_device_is_sent_to_enrolment_before_any_page(
-    client,
-    users,
-    routes,  # noqa: F811
-):
-    assert sign_in(client, users["fcpts"]).status_code == 302
-    enrol = reverse("accounts:second_factor_enrol")
-    for name, kwargs in routes.items():
-        if name in PUBLIC or name.startswith("accounts:second_factor"):
-            continue
-        response = client.get(reverse(name, kwargs=kwargs))
-        assert response.status_code == 302, name
-        assert response.url.startswith(enrol + "?next="), name
 
 
 def test_enrolment_shows_a_local_svg_qr_code_then_confirms_with_the_first_code(client, users):

@@ -16,12 +16,12 @@ from questionnaire.models import Response, SubDimension
 from tests.factories import CampaignFactory, ResponseScoreFactory
 from tests.helpers import MIXED, make_response
 
-PUBLIC = {"login", "logout", "health", "privacy_notice", "accessibility"}
+PUBLIC = {"login", "logout", "health", "privacy:notice", "privacy:accessibility"}
 # Pages about one's own account, open to every signed-in user (an account without a role too).
 OWN_ACCOUNT = {
     "accounts:account",
     "accounts:password_change",
-    "accounts:account_data",
+    "privacy:account_data",
     "accounts:account_delete",
 }
 ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
@@ -62,11 +62,11 @@ def routes(users, territory, campaign, grid):
         "login": {},
         "logout": {},
         "health": {},
-        "privacy_notice": {},
-        "accessibility": {},
+        "privacy:notice": {},
+        "privacy:accessibility": {},
         "accounts:account": {},
         "accounts:password_change": {},
-        "accounts:account_data": {},
+        "privacy:account_data": {},
         "accounts:account_delete": {},
         "accounts:second_factor": {},
         "accounts:second_factor_enrol": {},
@@ -136,3 +136,18 @@ def test_no_route_fails_or_shows_a_cpts_outside_the_scope(client, users, territo
             if role == "no_role" and name not in PUBLIC | OWN_ACCOUNT | {"home", "scoring:index"}:
                 assert response.status_code in (302, 403, 404, 405), (method, url)
     assert Response.objects.filter(status=Response.Status.SUBMITTED).count() == len(territory)
+
+
+def test_an_fcpts_admin_without_a_second_factor_is_sent_to_enrolment_before_any_page(
+    client, users, routes, settings
+):
+    """As in production (the test settings turn the requirement off for other tests)."""
+    settings.OTP_REQUIRED_FOR_FCPTS = True
+    client.force_login(users["fcpts"])
+    enrol = reverse("accounts:second_factor_enrol")
+    for name, kwargs in routes.items():
+        if name in PUBLIC or name.startswith("accounts:second_factor"):
+            continue
+        response = client.get(reverse(name, kwargs=kwargs))
+        assert response.status_code == 302, name
+        assert response.url.startswith(enrol + "?next="), name
