@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import gate
 from exports.models import RETENTION as EXPORT_RETENTION
 from privacy import selectors
-from scoring.selectors import PEER_MINIMUM
+from scoring.selectors import SMALL_CELL_MINIMUM
 
 
 @require_GET
@@ -21,7 +21,7 @@ def notice(request: HttpRequest) -> HttpResponse:
         "privacy/notice.html",
         {
             "contact_email": settings.PORTAL_CONTACT_EMAIL,
-            "small_cell_minimum": PEER_MINIMUM,
+            "small_cell_minimum": SMALL_CELL_MINIMUM,
             "export_retention_days": EXPORT_RETENTION.days,
         },
     )
