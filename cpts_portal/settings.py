@@ -202,7 +202,7 @@ EMAIL_BACKEND = env(
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="portail-cpts@localhost")
 # The address the data-protection and accessibility pages give for questions and requests
 # (README, "Notices"); production sets the federation's real one.
-PORTAL_CONTACT_EMAIL = env("DJANGO_PORTAL_CONTACT_EMAIL", default=DEFAULT_FROM_EMAIL)
+PORTAL_CONTACT_EMAIL = env("DJANGO_PORTAL_CONTACT_EMAIL", default="") or DEFAULT_FROM_EMAIL
 
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -73,6 +73,8 @@ def pages(demo_site):
     questionnaire = f"/questionnaire/reponses/{draft.pk}/"
     return [
         (None, "login", "/connexion/"),
+        (None, "privacy-notice", "/donnees-personnelles/"),
+        (None, "accessibility", "/accessibilite/"),
         ("demo-coordinateur", "my-cpts", "/questionnaire/"),
         ("demo-coordinateur", "section", f"{questionnaire}section/gouvernance/"),
         ("demo-coordinateur", "review", questionnaire),
@@ -80,7 +82,12 @@ def pages(demo_site):
         ("demo-coordinateur", "results", f"/resultats/reponses/{a_2025.pk}/"),
         ("demo-coordinateur", "explanation", f"/resultats/reponses/{a_2025.pk}/explication/"),
         ("demo-coordinateur", "forbidden", "/tableaux-de-bord/"),
+        ("demo-coordinateur", "account", "/compte/"),
+        ("demo-coordinateur", "password-change", "/compte/mot-de-passe/"),
+        ("demo-coordinateur", "account-delete", "/compte/supprimer/"),
         ("demo-ars-idf", "dashboard", "/tableaux-de-bord/"),
+        ("demo-ars-idf", "second-factor", "/compte/double-authentification/"),
+        ("demo-ars-idf", "second-factor-enrol", "/compte/double-authentification/activer/"),
         ("demo-fcpts", "dashboard-national", "/tableaux-de-bord/"),
         ("demo-fcpts", "cpts", f"/tableaux-de-bord/cpts/{a_2025.cpts_id}/"),
         ("demo-fcpts", "compare", f"/tableaux-de-bord/comparer/{compare}"),
