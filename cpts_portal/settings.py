@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_celery_results",
+    "mailing",
     "accounts",
     "territories",
     "questionnaire",
@@ -178,10 +179,22 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-EMAIL_BACKEND = env(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+# E-mail (README, "E-mail"): EMAIL_URL in django-environ's syntax, e.g.
+# smtp://user:password@host:587 or smtp+tls://… (STARTTLS), smtps://… (TLS); the console by
+# default, so that `make run` prints every message.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="Portail de maturité des CPTS <portail-cpts@localhost>"
 )
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="portail-cpts@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+REPLY_TO_EMAIL = env("DJANGO_REPLY_TO_EMAIL", default="")
+# Absolute links in e-mails: the address users reach the portal at.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# A transient SMTP failure is retried after 1, 2, 4… times this many seconds (at most an hour
+# apart), EMAIL_MAX_ATTEMPTS times in all; a refused address is never retried.
+EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=60)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -242,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-export-jobs": {
         "task": "exports.tasks.reconcile_export_jobs",
         "schedule": RECONCILE_INTERVAL,
+    },
+    "requeue-pending-messages": {
+        "task": "mailing.tasks.requeue_pending_messages",
+        "schedule": 600.0,
     },
 }
 

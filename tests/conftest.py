@@ -76,3 +76,14 @@ def model(grid):
         questionnaire.questions.select_related("condition_question").prefetch_related("options")
     )
     return grid.spec, Layout.from_definition(questionnaire.definition), questions
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server for this test, and the portal's EMAIL_URL pointing at it."""
+    from tests.smtp import email_settings, smtp_server
+
+    with smtp_server() as server:
+        for name, value in email_settings(server.url).items():
+            setattr(settings, name, value)
+        yield server
