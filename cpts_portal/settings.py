@@ -98,7 +98,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # An e-mail address (any case) or a username.
+    "accounts.backends.EmailOrUsernameBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -109,6 +110,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# People (README, "People and roles"). Activation links serve once and last this many days;
+# password-reset links last PASSWORD_RESET_TIMEOUT seconds.
+ACCOUNT_ACTIVATION_DAYS = env.int("ACCOUNT_ACTIVATION_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# The forgotten-password form sends at most this many messages an hour per address, and
+# answers at most this many requests an hour per client IP (the page reads the same anyway).
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)
+# Accounts without a login for this long are warned by e-mail, then deactivated this many days
+# after the warning unless their owner logs in (beat task, daily).
+ACCOUNT_INACTIVITY_WARNING_DAYS = env.int("ACCOUNT_INACTIVITY_WARNING_DAYS", default=730)
+ACCOUNT_INACTIVITY_GRACE_DAYS = env.int("ACCOUNT_INACTIVITY_GRACE_DAYS", default=30)
 
 # Number of trusted reverse-proxy hops in front of the app (compose: 1, the web proxy). The
 # client address is the one the outermost trusted proxy saw (cpts_portal.network).
@@ -125,6 +139,8 @@ AXES_HANDLER = "accounts.axes.PortalAxesHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# `Sophie@X.org` and `sophie@x.org` are one login: one failure counter.
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 
 # Request size caps for the whole site; beyond them the answer is a French 400 (cpts_portal.errors).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the body, files excepted
@@ -255,6 +271,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-export-jobs": {
         "task": "exports.tasks.reconcile_export_jobs",
         "schedule": RECONCILE_INTERVAL,
+    },
+    "process-inactive-accounts": {
+        "task": "accounts.tasks.process_inactive_accounts",
+        "schedule": 24 * 3600.0,
     },
     "requeue-pending-messages": {
         "task": "mailing.tasks.requeue_pending_messages",

@@ -55,6 +55,8 @@ def users(territory):
         "coordinator": UserFactory(
             role=User.Role.COORDINATOR, cpts=[territory["paris_1"], territory["lyon"]]
         ),
+        "member": UserFactory(role=User.Role.MEMBER, cpts=[territory["paris_1"]]),
+        "other_member": UserFactory(role=User.Role.MEMBER, cpts=[territory["paris_2"]]),
         "ars": UserFactory(role=User.Role.ARS, region=Region.objects.get(code="11")),
         "cpam": UserFactory(role=User.Role.CPAM, department=Department.objects.get(code="75")),
         "fcpts": UserFactory(role=User.Role.FCPTS),
