@@ -233,6 +233,16 @@ class UserImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def summary(self, *, dry_run: bool) -> str:
+        text = (
+            f"{'Vérification : ' if dry_run else ''}{self.created} compte(s) créé(s), "
+            f"{self.updated} mis à jour, {self.unchanged} inchangé(s)"
+        )
+        if self.activations:
+            verb = "à envoyer" if dry_run else "envoyé(s)"
+            text += f", {self.activations} lien(s) d'activation {verb}"
+        return text + "."
+
 
 @dataclass
 class _UserLine:

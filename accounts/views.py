@@ -196,7 +196,7 @@ def federation_users(request: HttpRequest) -> HttpResponse:
             by=request.user,
         )
         if report.ok and not data["dry_run"]:
-            messages.success(request, _import_summary(report, dry_run=False))
+            messages.success(request, report.summary(dry_run=False))
             return redirect("accounts:federation_users")
     users = selectors.accounts_with_memberships(users_visible_to(request.user))
     filters = UserFilter(request.GET or None, queryset=users.order_by("last_name", "email"))
@@ -212,22 +212,10 @@ def federation_users(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "import_form": import_form,
             "report": report,
-            "summary": _import_summary(report, dry_run=True) if report and report.ok else "",
+            "summary": report.summary(dry_run=True) if report and report.ok else "",
         },
         status=400 if (import_form.errors or (report and not report.ok)) else 200,
     )
-
-
-def _import_summary(report: services.UserImportReport, *, dry_run: bool) -> str:
-    prefix = "Vérification : le fichier est valide. " if dry_run else ""
-    text = (
-        f"{prefix}{report.created} compte(s) créé(s), {report.updated} mis à jour, "
-        f"{report.unchanged} inchangé(s)"
-    )
-    if report.activations:
-        verb = "seraient envoyés" if dry_run else "envoyés"
-        text += f" ; {report.activations} lien(s) d'activation {verb}"
-    return text + "."
 
 
 @gate(can_manage_accounts)

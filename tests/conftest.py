@@ -89,3 +89,10 @@ def smtp(settings):
         for name, value in email_settings(server.url).items():
             setattr(settings, name, value)
         yield server
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): client.post(...)` runs what the request queued on commit (e-mail
+    delivery), as a real transaction's commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
