@@ -23,20 +23,31 @@ class UserFilter(django_filters.FilterSet):
     cpts = django_filters.ModelChoiceFilter(
         label="CPTS", queryset=Cpts.objects.order_by("name"), field_name="memberships__cpts"
     )
-    actif = django_filters.TypedChoiceFilter(
-        label="Compte actif", choices=YES_NO, coerce=lambda v: v == "true", field_name="is_active"
+    actif = django_filters.ChoiceFilter(
+        label="Compte actif", choices=YES_NO, empty_label="Tous", method="filter_active"
     )
-    jamais_connecte = django_filters.TypedChoiceFilter(
-        label="Jamais connecté",
-        choices=YES_NO,
-        coerce=lambda v: v == "true",
-        field_name="last_login",
-        lookup_expr="isnull",
+    jamais_connecte = django_filters.ChoiceFilter(
+        label="Jamais connecté", choices=YES_NO, empty_label="Tous", method="filter_never_logged_in"
     )
 
     class Meta:
         model = User
         fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm"
+                if hasattr(field, "choices")
+                else "form-control form-control-sm"
+            )
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
+
+    def filter_never_logged_in(self, queryset, name, value):
+        return queryset.filter(last_login__isnull=value == "true")
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(
