@@ -268,7 +268,7 @@ def _read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def users_import_csv(
-    *, text: str, dry_run: bool = False, send_activation: bool = False, by: User | None = None
+    *, text: str, dry_run: bool = False, send_activation: bool = False
 ) -> UserImportReport:
     """Create or update accounts from CSV text (README, "`import_users` file format").
 

@@ -193,7 +193,6 @@ def federation_users(request: HttpRequest) -> HttpResponse:
             text=data["file"],
             dry_run=data["dry_run"],
             send_activation=data["send_activation"],
-            by=request.user,
         )
         if report.ok and not data["dry_run"]:
             messages.success(request, report.summary(dry_run=False))

@@ -5,11 +5,13 @@ forgotten password."""
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from accounts.models import Membership, User
 from accounts.services import users_import_csv
 from questionnaire.models import Answer, Question, Response
+from territories.models import Cpts
 from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_questionnaire_flow import answer_question
 from tests.smtp import first_link
@@ -31,7 +33,9 @@ def choose_password(page: Page, link: str, password: str = NEW_PASSWORD) -> None
     page.goto(link)
     page.locator("#id_new_password1").fill(password)
     page.get_by_label("Confirmation du nouveau mot de passe").fill(password)
-    page.get_by_role("button", name=re.compile("Activer mon compte|Changer mon mot de passe")).click()
+    page.get_by_role(
+        "button", name=re.compile("Activer mon compte|Changer mon mot de passe")
+    ).click()
 
 
 def log_out(page: Page) -> None:
@@ -70,7 +74,9 @@ def test_fcpts_imports_users_bad_line_then_fixed_file(page, login, mail, screens
     )
     for address in ("lea.moreau@example.org", "jean.petit@example.org", "ines.roux@example.org"):
         [message] = mail.wait_for(address)
-        assert first_link(message, "/connexion/activer/").startswith(page.url.split("/federation")[0])
+        assert first_link(message, "/connexion/activer/").startswith(
+            page.url.split("/federation")[0]
+        )
     page.get_by_label("Rôle").select_option("member")
     page.get_by_label("Jamais connecté").select_option("true")
     page.get_by_role("button", name="Filtrer").click()
@@ -118,9 +124,9 @@ def test_coordinator_activates_invites_a_board_member_who_answers(
     assert "Sophie Bernard vous invite" in board["Subject"]
     choose_password(member_page, first_link(board, "/connexion/activer/"), "Bureau-CPTS-A-2026")
     expect(member_page.get_by_role("heading", name="Mes CPTS")).to_be_visible()
-    member_page.locator("section", has=member_page.get_by_role("heading", name="CPTS A")).get_by_role(
-        "button", name="Commencer"
-    ).click()
+    member_page.locator(
+        "section", has=member_page.get_by_role("heading", name="CPTS A")
+    ).get_by_role("button", name="Commencer").click()
     number = int(member_page.locator("fieldset.question:visible").first.get_attribute("id")[9:])
     response = Response.objects.get(cpts__code="THESE-A", campaign__slug="campagne-2026")
     question = Question.objects.get(version=response.campaign.questionnaire, number=number)
@@ -149,7 +155,37 @@ def test_a_user_resets_a_forgotten_password(page, mail, demo_site, screenshot):
     page.get_by_label("Nom d’utilisateur").fill("demo-cpam-75@example.org")
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_text("Adresse e-mail, nom d’utilisateur ou mot de passe incorrect")).to_be_visible()
+    expect(
+        page.get_by_text("Adresse e-mail, nom d’utilisateur ou mot de passe incorrect")
+    ).to_be_visible()
     page.get_by_label("Mot de passe").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name=re.compile("Tableau de bord"))).to_be_visible()
+
+
+def serious_violations(page: Page) -> list:
+    results = Axe().run(page)
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_people_pages_have_no_serious_accessibility_violation(page, login, demo_site):
+    for url in (
+        "/connexion/",
+        "/connexion/mot-de-passe-oublie/",
+        "/connexion/mot-de-passe-oublie/envoye/",
+        "/connexion/activer/MQ/c0ffee-0123456789abcdef/",
+    ):
+        page.goto(demo_site.url + url)
+        assert serious_violations(page) == [], url
+    login("demo-coordinateur")
+    cpts_a = Cpts.objects.get(code="THESE-A")
+    page.goto(f"{demo_site.url}/questionnaire/cpts/{cpts_a.pk}/equipe/")
+    assert serious_violations(page) == []
+    log_out(page)
+    login("demo-fcpts")
+    page.goto(f"{demo_site.url}/federation/utilisateurs/")
+    assert serious_violations(page) == []
