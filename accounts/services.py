@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -22,12 +23,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from kombu.exceptions import KombuError
 
 from accounts.models import TEAM_ROLES, Membership, PasswordResetRequest, User
 from accounts.tokens import activation_tokens
 from mailing.models import SentMessage
 from mailing.services import absolute_url, message_send
 from territories.models import Cpts, Department, Region
+
+logger = logging.getLogger(__name__)
 
 
 class PeopleError(Exception):
@@ -89,31 +93,56 @@ def is_activated(user: User) -> bool:
     return user.has_usable_password()
 
 
-def password_reset_request(*, email: str, ip_address: str | None) -> None:
-    """Handle the forgotten-password form. The caller answers the same whatever happens here:
-    known address or not, throttled or not."""
-    email = normalise_email(email)
-    window = timezone.now() - dt.timedelta(hours=1)
-    recent = PasswordResetRequest.objects.filter(requested_at__gte=window)
-    throttled = recent.filter(email=email).count() >= settings.PASSWORD_RESET_LIMIT_PER_EMAIL or (
-        ip_address is not None
-        and recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESET_LIMIT_PER_IP
+def password_reset_request(*, email: str, ip_address: str | None) -> PasswordResetRequest:
+    """Record a forgotten-password request and hand it to a worker. The page answers the same
+    whatever the address, and in the same time: it never looks the address up itself."""
+    request = PasswordResetRequest.objects.create(
+        email=normalise_email(email), ip_address=ip_address
     )
-    PasswordResetRequest.objects.create(email=email, ip_address=ip_address)
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if throttled or user is None:
-        return
-    minute = f"{timezone.localtime():%Y%m%d%H%M}"
+    transaction.on_commit(lambda: _queue_password_reset(request.pk))
+    return request
+
+
+def _queue_password_reset(request_id: int) -> None:
+    from accounts.tasks import process_password_reset
+
+    try:
+        process_password_reset.delay(request_id)
+    except (KombuError, OSError):
+        # Broker down: this request gets no e-mail; the person asks again (the page says to).
+        logger.exception("Could not queue password reset request %s", request_id)
+
+
+def password_reset_process(*, request_id: int) -> SentMessage | None:
+    """Send the link a recorded request calls for, unless over the rate limits: a reset link
+    to a known active account, its activation link to an account never activated."""
+    request = PasswordResetRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return None
+    earlier = PasswordResetRequest.objects.filter(
+        requested_at__gte=request.requested_at - dt.timedelta(hours=1), pk__lt=request.pk
+    )
+    if earlier.filter(email=request.email).count() >= settings.PASSWORD_RESET_LIMIT_PER_EMAIL:
+        return None
+    if (
+        request.ip_address is not None
+        and earlier.filter(ip_address=request.ip_address).count()
+        >= settings.PASSWORD_RESET_LIMIT_PER_IP
+    ):
+        return None
+    user = User.objects.filter(email__iexact=request.email, is_active=True).first()
+    if user is None:
+        return None
+    event = f"reset:{request.pk}"
     if not is_activated(user):
         # Never activated: the activation link is what sets a first password.
-        activation_send(user=user, event=f"reset:{minute}")
-        return
+        return activation_send(user=user, event=event)
     path = reverse(
         "accounts:password_reset_confirm",
         kwargs={"uidb64": _uid(user), "token": default_token_generator.make_token(user)},
     )
-    message_send(
-        key=f"password-reset:{user.pk}:{minute}",
+    return message_send(
+        key=f"password-reset:{user.pk}:{request.pk}",
         to=user.email,
         template="password_reset",
         context={
