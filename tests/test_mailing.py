@@ -135,3 +135,15 @@ def test_in_process_a_failure_leaves_the_message_pending_without_failing_the_cal
             message = send()
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("pending", 1)
+
+
+def test_the_admin_never_shows_a_message_body(db, client, committed):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    with committed():
+        message = send(login_url="https://portail.example.org/connexion/secret-token/")
+    client.force_login(admin)
+    page = client.get(f"/admin/mailing/sentmessage/{message.pk}/change/").content.decode()
+    assert "sophie@example.org" in page and "Envoyé" in page
+    assert "secret-token" not in page
