@@ -57,15 +57,24 @@ class LoginView(auth_views.LoginView):
 BACKEND = "accounts.backends.EmailOrUsernameBackend"
 
 
-class ActivateView(auth_views.PasswordResetConfirmView):
+class ActiveAccountLinkMixin:
+    """Links in e-mails open active accounts only: a deactivated account's link is invalid."""
+
+    post_reset_login = True
+    post_reset_login_backend = BACKEND
+    success_url = reverse_lazy("home")
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
+class ActivateView(ActiveAccountLinkMixin, auth_views.PasswordResetConfirmView):
     """The activation link: choose a password, then land signed in. A spent, forged or expired
     link says which, and an expired one offers a new link."""
 
     token_generator = activation_tokens
     template_name = "accounts/activate.html"
-    post_reset_login = True
-    post_reset_login_backend = BACKEND
-    success_url = reverse_lazy("home")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -119,12 +128,9 @@ def password_reset_done(request: HttpRequest) -> HttpResponse:
     )
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(ActiveAccountLinkMixin, auth_views.PasswordResetConfirmView):
     token_generator = default_token_generator
     template_name = "accounts/password_reset_confirm.html"
-    post_reset_login = True
-    post_reset_login_backend = BACKEND
-    success_url = reverse_lazy("home")
 
     def form_valid(self, form):
         messages.success(self.request, "Votre mot de passe a été changé. Vous êtes connecté·e.")

@@ -316,3 +316,18 @@ def test_password_reset_with_a_bad_address_says_so_in_french(client, db, email):
     assert response.status_code == 200
     message = "Ce champ est obligatoire" if not email else "Saisissez une adresse de courriel"
     assert message in response.content.decode()
+
+
+def test_a_deactivated_account_link_opens_nothing(client, db, smtp, committed):
+    user = UserFactory(username="gone", email="gone@example.org", role="member")
+    user.set_unusable_password()
+    user.save()
+    with committed():
+        from accounts.services import activation_send
+
+        activation_send(user=user, event="initial")
+    link = first_link(smtp.mailbox.wait_for("gone@example.org")[0], "/connexion/activer/")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    page = client.get(path_of(link), follow=True)
+    assert page.context["link_state"] == "invalid"
+    assert not User.objects.get(pk=user.pk).has_usable_password()
