@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.models import Membership, User
+from accounts.services import users_import_csv
 from mailing.models import SentMessage
 from tests.factories import CptsFactory, UserFactory
 
@@ -93,8 +94,6 @@ def test_every_bad_line_is_named_and_nothing_is_written(tmp_path, cpts):
 
 
 def test_the_messages_say_what_is_wrong_on_which_line(cpts):
-    from accounts.services import users_import_csv
-
     UserFactory(username="marc", email="Taken@Example.org", role="fcpts")
     text = "\n".join(
         [
@@ -142,8 +141,6 @@ def test_the_messages_say_what_is_wrong_on_which_line(cpts):
 def test_the_header_must_be_exactly_the_six_columns(tmp_path, cpts, header):
     with pytest.raises(CommandError):
         _, err = run(write(tmp_path, header + "\na@example.org,A,B,fcpts,,,\n"))
-    from accounts.services import users_import_csv
-
     [error] = users_import_csv(text=header + "\n").errors
     assert error.startswith("Ligne 1 : l'en-tête doit être exactement " + HEADER)
     assert not User.objects.exists()

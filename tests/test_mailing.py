@@ -6,6 +6,7 @@ from django.db import transaction
 
 from mailing import services
 from mailing.models import SentMessage
+from tests.factories import UserFactory
 from tests.smtp import REFUSED_DOMAIN, email_settings, html_of, smtp_server, text_of
 
 CONTEXT = {
@@ -138,8 +139,6 @@ def test_in_process_a_failure_leaves_the_message_pending_without_failing_the_cal
 
 
 def test_the_admin_never_shows_a_message_body(db, client, committed):
-    from tests.factories import UserFactory
-
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     with committed():
         message = send(login_url="https://portail.example.org/connexion/secret-token/")

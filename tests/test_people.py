@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import Membership, PasswordResetRequest, User
+from accounts.services import activation_send
 from mailing.models import SentMessage
 from questionnaire.models import Response
 from scoring.services import response_score
@@ -323,8 +324,6 @@ def test_a_deactivated_account_link_opens_nothing(client, db, smtp, committed):
     user.set_unusable_password()
     user.save()
     with committed():
-        from accounts.services import activation_send
-
         activation_send(user=user, event="initial")
     link = first_link(smtp.mailbox.wait_for("gone@example.org")[0], "/connexion/activer/")
     User.objects.filter(pk=user.pk).update(is_active=False)
