@@ -268,7 +268,7 @@ class UserImportReport:
             f"{self.updated} mis à jour, {self.unchanged} inchangé(s)"
         )
         if self.activations:
-            verb = "à envoyer" if dry_run else "envoyé(s)"
+            verb = "à envoyer" if dry_run else "en cours d’envoi"
             text += f", {self.activations} lien(s) d'activation {verb}"
         return text + "."
 
@@ -345,16 +345,43 @@ def users_import_csv(
         return report
 
     with transaction.atomic():
+        to_activate: list[int] = []
         for entry in parsed:
             outcome = _apply_user_line(entry)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if send_activation and _needs_activation(entry.user):
-                report.activations += 1
-                if not dry_run:
-                    activation_send(user=entry.user, event="initial")
+                to_activate.append(entry.user.pk)
+        report.activations = len(to_activate)
         if dry_run:
             transaction.set_rollback(True)
+        elif to_activate:
+            # Hundreds of messages are rendered by a worker, not during the upload's request.
+            transaction.on_commit(lambda: _queue_activations(to_activate))
     return report
+
+
+def _queue_activations(user_ids: list[int]) -> None:
+    from accounts.tasks import send_activation_links
+
+    try:
+        send_activation_links.delay(user_ids)
+    except (KombuError, OSError):
+        # Broker down: the accounts show "pas encore activé" on the users page, whose button
+        # (or the same import run again) sends their links.
+        logger.exception("Could not queue the activation links of %s accounts", len(user_ids))
+
+
+def activation_links_send(*, user_ids: list[int]) -> int:
+    """The first activation link of each account that still needs one; returns how many left."""
+    users = User.objects.filter(pk__in=user_ids, is_active=True).prefetch_related(
+        "memberships__cpts"
+    )
+    sent = 0
+    for user in users:
+        if not is_activated(user):
+            cpts = [m.cpts for m in user.memberships.all()]
+            sent += activation_send(user=user, event="initial", cpts=cpts) is not None
+    return sent
 
 
 def _needs_activation(user: User) -> bool:
@@ -382,9 +409,9 @@ class _Lookups:
         # Addresses may be stored with capitals: match them whatever their case.
         self.users = {
             user.email_lower: user
-            for user in User.objects.annotate(email_lower=Lower("email")).filter(
-                email_lower__in=emails
-            )
+            for user in User.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=emails)
+            .prefetch_related("memberships")
         }
         self.usernames = set(
             User.objects.filter(username__in=emails).values_list("username", "email")

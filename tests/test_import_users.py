@@ -181,7 +181,7 @@ def test_dry_run_writes_nothing(tmp_path, cpts):
 def test_send_activation_mails_each_new_account_once(tmp_path, cpts, smtp, committed):
     with committed():
         out, _ = run(write(tmp_path, GOOD), "--send-activation")
-    assert "5 lien(s) d'activation envoyé(s)" in out
+    assert "5 lien(s) d'activation en cours d’envoi" in out
     [mail] = smtp.mailbox.wait_for("paul.durand@example.org")
     assert "CPTS Alpha" in mail.get_body(preferencelist=("plain",)).get_content()
     with committed():
