@@ -13,8 +13,8 @@ from mailing.models import SentMessage
 from questionnaire.models import Response
 from scoring.services import response_score
 from tests.factories import CampaignFactory, ResponseFactory, UserFactory
+from tests.helpers import MIXED, make_response
 from tests.smtp import first_link, text_of
-from tests.test_scoring import MIXED, make_response
 
 PASSWORD = "un-mot-de-passe-solide-2026"
 

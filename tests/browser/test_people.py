@@ -13,7 +13,7 @@ from accounts.services import users_import_csv
 from questionnaire.models import Answer, Question, Response
 from territories.models import Cpts
 from tests.browser.conftest import DEMO_PASSWORD
-from tests.browser.test_questionnaire_flow import answer_question
+from tests.browser.helpers import answer_question
 from tests.smtp import first_link
 
 pytestmark = pytest.mark.browser
