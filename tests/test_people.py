@@ -44,7 +44,9 @@ def test_a_member_answers_drafts_and_sees_results_but_never_submits(
     open_campaign = CampaignFactory(questionnaire=campaign.questionnaire)
     draft = make_response(open_campaign, MIXED, cpts=territory["paris_1"], submitted=False)
     client.force_login(member)
-    assert client.get(reverse("questionnaire:my_cpts")).status_code == 200
+    my_cpts = client.get(reverse("questionnaire:my_cpts"))
+    assert my_cpts.status_code == 200 and "CPTS Paris Un" in my_cpts.content.decode()
+    assert reverse("accounts:team", args=[territory["paris_1"].pk]) not in my_cpts.content.decode()
     review = client.get(reverse("questionnaire:review", args=[draft.pk])).content.decode()
     assert "Soumettre le questionnaire" not in review
     assert "Un·e coordinateur·rice de la CPTS peut maintenant soumettre" in review
