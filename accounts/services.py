@@ -332,6 +332,8 @@ def users_import_csv(
     for line, raw in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         errors: list[str] = []
+        if None in raw:  # more cells than columns: a stray separator shifts every value
+            errors.append(f"{len(USER_IMPORT_COLUMNS) + len(raw[None])} cellules au lieu de 6")
         entry = _parse_user_line(line, row, lookups, errors)
         if entry.email in seen:
             errors.append(f"adresse « {entry.email} » déjà présente ligne {seen[entry.email]}")

@@ -231,13 +231,14 @@ def federation_user_action(request: HttpRequest, pk: int) -> HttpResponse:
     name = services.display_name(user)
     try:
         if action == "activation":
-            sent = services.activation_resend(user=user, by=request.user)
-            if sent is None and not services.is_activated(user) and user.is_active:
-                messages.info(request, f"Un lien vient déjà d'être envoyé à {name}.")
-            elif sent is None:
+            if not user.email:
+                messages.error(request, f"Le compte de {name} n'a pas d'adresse e-mail.")
+            elif services.is_activated(user) or not user.is_active:
                 messages.error(
                     request, f"{name} a déjà activé son compte, ou son compte est désactivé."
                 )
+            elif services.activation_resend(user=user, by=request.user) is None:
+                messages.info(request, f"Un lien vient déjà d'être envoyé à {user.email}.")
             else:
                 messages.success(request, f"Lien d'activation envoyé à {user.email}.")
         elif action == "deactivate":

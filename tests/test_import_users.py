@@ -110,6 +110,7 @@ def test_the_messages_say_what_is_wrong_on_which_line(cpts):
             "u@example.org,X,Y,coordinator,,",
             "t@example.org,X,Y,member,CPTS-A,tresorier",
             "s@example.org,X,Y,ars,11,president",
+            "r@example.org,X,Y,member,CPTS-A,,extra",
         ]
     )
     report = users_import_csv(text=text)
@@ -127,6 +128,7 @@ def test_the_messages_say_what_is_wrong_on_which_line(cpts):
         "Ligne 12 : fonction inconnue « tresorier » (attendu : vide ou coordinateur_salarie, "
         "president, membre_bureau, professionnel, autre).",
         "Ligne 13 : une fonction ne concerne que l'équipe d'une CPTS (coordinator, member).",
+        "Ligne 14 : 7 cellules au lieu de 6.",
     ]
 
 
@@ -271,6 +273,11 @@ def test_the_list_filters_and_actions(client, users, territory, smtp, committed)
     client.post(action, {"action": "reactivate"})
     pending.refresh_from_db()
     assert pending.is_active
+    no_address = reverse("accounts:federation_user_action", args=[users["member"].pk])
+    users["member"].set_unusable_password()
+    users["member"].save()
+    page = client.post(no_address, {"action": "activation"}, follow=True).content.decode()
+    assert "n&#x27;a pas d&#x27;adresse e-mail" in page
     own = reverse("accounts:federation_user_action", args=[fcpts.pk])
     client.post(own, {"action": "deactivate"})
     fcpts.refresh_from_db()
