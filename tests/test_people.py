@@ -87,6 +87,8 @@ def test_the_submission_records_who_submitted_and_their_function(
     assert draft.submitted_by == coordinator
     assert draft.submitted_by_function == "president"
     assert draft.get_submitted_by_function_display() == "Président·e"
+    review = client.get(reverse("questionnaire:review", args=[draft.pk])).content.decode()
+    assert "par : Président·e" in review
 
 
 # --- The team page -----------------------------------------------------------------------
