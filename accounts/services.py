@@ -6,9 +6,7 @@ a repeated action (a re-import, a double click, a beat task run twice) sends not
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 from dataclasses import dataclass, field
 
@@ -27,6 +25,7 @@ from kombu.exceptions import KombuError
 
 from accounts.models import TEAM_ROLES, Membership, PasswordResetRequest, User
 from accounts.tokens import activation_tokens
+from cpts_portal.spreadsheet import TableInvalid, TableRow, read_table
 from mailing.models import SentMessage
 from mailing.services import absolute_url, message_send
 from territories.models import Cpts, Department, Region
@@ -286,20 +285,11 @@ class _UserLine:
     user: User | None
 
 
-def _read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    text = text.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    return list(reader.fieldnames or []), list(reader)
-
-
 def users_import_csv(
-    *, text: str, dry_run: bool = False, send_activation: bool = False
+    *, text: str | bytes, dry_run: bool = False, send_activation: bool = False
 ) -> UserImportReport:
-    """Create or update accounts from CSV text (README, "`import_users` file format").
+    """Create or update accounts from a CSV file (README, "`import_users` file format"), read
+    by the importers' reader (`cpts_portal.spreadsheet.read_table`).
 
     All or nothing: every bad line is reported and nothing is written if there is one. A line
     describes the whole account: the CPTS it lists are the account's CPTS (memberships not
@@ -307,33 +297,31 @@ def users_import_csv(
     accounts never activated get their activation link, once.
     """
     report = UserImportReport()
-    columns, rows = _read_rows(text)
-    header = [c.strip() for c in columns]
-    if sorted(header) != sorted(USER_IMPORT_COLUMNS):
-        missing = [c for c in USER_IMPORT_COLUMNS if c not in header]
-        unknown = [c for c in header if c not in USER_IMPORT_COLUMNS]
-        detail = []
-        if missing:
-            detail.append(f"colonnes absentes : {', '.join(missing)}")
-        if unknown:
-            detail.append(f"colonnes inconnues : {', '.join(unknown)}")
+    try:
+        table = read_table(text, required=USER_IMPORT_COLUMNS)
+    except TableInvalid as invalid:
+        report.errors += [f"Ligne {p.line} : {p.message}." for p in invalid.problems]
+        return report
+    unknown = [c for c in table.header if c and c not in USER_IMPORT_COLUMNS]
+    if unknown:
         report.errors.append(
-            "Ligne 1 : l'en-tête doit être exactement "
-            f"{','.join(USER_IMPORT_COLUMNS)} ({' ; '.join(detail) or 'colonne en double'})."
+            f"Ligne 1 : colonnes inconnues : {', '.join(unknown)} (l'en-tête est exactement "
+            f"{','.join(USER_IMPORT_COLUMNS)})."
         )
         return report
-    if not rows:
+    if not table.rows:
         report.errors.append("Le fichier ne contient aucune ligne de compte.")
         return report
 
-    lookups = _Lookups(rows)
+    lookups = _Lookups(table.rows)
     parsed: list[_UserLine] = []
     seen: dict[str, int] = {}
-    for line, raw in enumerate(rows, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for table_row in table.rows:
+        line, row = table_row.line, {k: v.strip() for k, v in table_row.as_dict().items()}
         errors: list[str] = []
-        if None in raw:  # more cells than columns: a stray separator shifts every value
-            errors.append(f"{len(USER_IMPORT_COLUMNS) + len(raw[None])} cellules au lieu de 6")
+        if len(table_row.values) > len(table.header):
+            # More cells than columns: a stray separator shifts every value after it.
+            errors.append(f"{len(table_row.values)} cellules au lieu de {len(table.header)}")
         entry = _parse_user_line(line, row, lookups, errors)
         if entry.email in seen:
             errors.append(f"adresse « {entry.email} » déjà présente ligne {seen[entry.email]}")
@@ -397,17 +385,14 @@ def _needs_activation(user: User) -> bool:
 class _Lookups:
     """The reference data every line is checked against, read once."""
 
-    def __init__(self, rows: list[dict[str, str]]):
+    def __init__(self, rows: list[TableRow]):
         self.regions = {r.code: r for r in Region.objects.all()}
         self.departments = {d.code: d for d in Department.objects.all()}
         codes = {
-            code.strip()
-            for row in rows
-            for code in (row.get("territory") or "").split("|")
-            if code.strip()
+            code.strip() for row in rows for code in row.get("territory").split("|") if code.strip()
         }
         self.cpts = {c.code: c for c in Cpts.objects.filter(code__in=codes)}
-        emails = {normalise_email(row.get("email") or "") for row in rows} - {""}
+        emails = {normalise_email(row.get("email")) for row in rows} - {""}
         # Addresses may be stored with capitals: match them whatever their case.
         self.users = {
             user.email_lower: user

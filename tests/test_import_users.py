@@ -133,18 +133,30 @@ def test_the_messages_say_what_is_wrong_on_which_line(cpts):
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "message"),
     [
-        "email,first_name,last_name,role,territory",
-        "email,first_name,last_name,role,territory,function,phone",
-        "mail,first_name,last_name,role,territory,function",
+        (
+            "email,first_name,last_name,role,territory",
+            "Ligne 1 : colonnes obligatoires absentes : function.",
+        ),
+        (
+            HEADER + ",phone",
+            "Ligne 1 : colonnes inconnues : phone (l'en-tête est exactement " + HEADER + ").",
+        ),
+        (
+            "mail,first_name,last_name,role,territory,function",
+            "Ligne 1 : colonnes obligatoires absentes : email.",
+        ),
+        (
+            HEADER + ",email",
+            "Ligne 1 : la colonne « email » figure deux fois dans l'en-tête (colonnes 1 et 7).",
+        ),
     ],
 )
-def test_the_header_must_be_exactly_the_six_columns(tmp_path, cpts, header):
+def test_the_header_must_be_exactly_the_six_columns(tmp_path, cpts, header, message):
     with pytest.raises(CommandError):
-        _, err = run(write(tmp_path, header + "\na@example.org,A,B,fcpts,,,\n"))
-    [error] = users_import_csv(text=header + "\n").errors
-    assert error.startswith("Ligne 1 : l'en-tête doit être exactement " + HEADER)
+        run(write(tmp_path, header + "\na@example.org,A,B,fcpts,,,\n"))
+    assert users_import_csv(text=header + "\na@example.org,A,B,fcpts,,\n").errors == [message]
     assert not User.objects.exists()
 
 
@@ -195,8 +207,10 @@ def test_send_activation_mails_each_new_account_once(tmp_path, cpts, smtp, commi
 def test_an_unreadable_file_is_a_french_error(tmp_path, db):
     with pytest.raises(CommandError, match="Impossible de lire"):
         run(tmp_path / "absent.csv")
-    with pytest.raises(CommandError, match="Impossible de lire"):
-        run(write(tmp_path, "é", encoding="latin-1"))
+    with pytest.raises(CommandError, match="1 ligne\\(s\\) invalide\\(s\\)"):
+        run(write(tmp_path, HEADER + "\nlé@example.org,É,B,fcpts,,\n", encoding="latin-1"))
+    report = users_import_csv(text=(HEADER + "\nlé@example.org,É,B,fcpts,,\n").encode("latin-1"))
+    assert report.errors == ["Ligne 2 : le fichier n'est pas en UTF-8 (octet invalide)."]
 
 
 # --- The page ----------------------------------------------------------------------------

@@ -22,10 +22,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, send_activation, **options):
         try:
-            text = Path(file).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Impossible de lire {file} : {exc}") from exc
-        report = users_import_csv(text=text, dry_run=dry_run, send_activation=send_activation)
+            data = Path(file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Impossible de lire {file} (introuvable ou illisible).") from exc
+        # Decoded (UTF-8, with or without BOM) by the importers' CSV reader.
+        report = users_import_csv(text=data, dry_run=dry_run, send_activation=send_activation)
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(error)
