@@ -11,17 +11,26 @@ YES_NO = [("true", "Oui"), ("false", "Non")]
 
 class UserFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Nom ou adresse", method="filter_text")
-    role = django_filters.ChoiceFilter(label="Rôle", choices=User.Role.choices)
+    role = django_filters.ChoiceFilter(
+        label="Rôle", choices=User.Role.choices, empty_label="Tous les rôles"
+    )
     region = django_filters.ModelChoiceFilter(
-        label="Région", queryset=Region.objects.order_by("name"), method="filter_region"
+        label="Région",
+        queryset=Region.objects.order_by("name"),
+        method="filter_region",
+        empty_label="Toutes les régions",
     )
     departement = django_filters.ModelChoiceFilter(
         label="Département",
         queryset=Department.objects.order_by("code"),
         method="filter_department",
+        empty_label="Tous les départements",
     )
     cpts = django_filters.ModelChoiceFilter(
-        label="CPTS", queryset=Cpts.objects.order_by("name"), field_name="memberships__cpts"
+        label="CPTS",
+        queryset=Cpts.objects.order_by("name"),
+        field_name="memberships__cpts",
+        empty_label="Toutes les CPTS",
     )
     actif = django_filters.ChoiceFilter(
         label="Compte actif", choices=YES_NO, empty_label="Tous", method="filter_active"
