@@ -5,6 +5,10 @@ from django.db.models import Q
 
 from accounts.models import User
 
+# The backend's dotted path, as settings.AUTHENTICATION_BACKENDS names it: what a session made
+# outside `authenticate()` (a link that signs in, the bench's sessions) records.
+BACKEND_PATH = "accounts.backends.EmailOrUsernameBackend"
+
 
 class EmailOrUsernameBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):

@@ -90,7 +90,12 @@ class Membership(models.Model):
         "territories.Cpts", on_delete=models.CASCADE, related_name="memberships"
     )
     function = models.CharField(
-        _("fonction dans la CPTS"), max_length=30, choices=Function.choices, blank=True
+        _("fonction dans la CPTS"),
+        max_length=30,
+        choices=Function.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.access import gate
+from accounts.backends import BACKEND_PATH
 from accounts.filters import UserFilter
 from accounts.forms import LoginForm, PasswordResetRequestForm, TeamInviteForm, UserImportForm
 from accounts.models import User
@@ -54,14 +55,12 @@ class LoginView(auth_views.LoginView):
 
 # --- Activation and password reset (public pages) ---------------------------------------
 
-BACKEND = "accounts.backends.EmailOrUsernameBackend"
-
 
 class ActiveAccountLinkMixin:
     """Links in e-mails open active accounts only: a deactivated account's link is invalid."""
 
     post_reset_login = True
-    post_reset_login_backend = BACKEND
+    post_reset_login_backend = BACKEND_PATH
     success_url = reverse_lazy("home")
 
     def get_user(self, uidb64):

@@ -199,6 +199,9 @@ class Response(models.Model):
         max_length=30,
         choices=Membership.Function.choices,
         blank=True,
+        default="",
+        # Rows written in bulk outside the ORM (the bench's COPY) get it too.
+        db_default="",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
