@@ -7,7 +7,6 @@ a repeated action (a re-import, a double click, a beat task run twice) sends not
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,16 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from kombu.exceptions import KombuError
 
 from accounts.models import TEAM_ROLES, Membership, PasswordResetRequest, User
 from accounts.tokens import activation_tokens
+from cpts_portal.queueing import send_after_commit
 from cpts_portal.spreadsheet import TableInvalid, TableRow, read_table
 from mailing.models import SentMessage
 from mailing.services import absolute_url, message_send
 from territories.models import Cpts, Department, Region
-
-logger = logging.getLogger(__name__)
 
 
 class PeopleError(Exception):
@@ -98,18 +95,15 @@ def password_reset_request(*, email: str, ip_address: str | None) -> PasswordRes
     request = PasswordResetRequest.objects.create(
         email=normalise_email(email), ip_address=ip_address
     )
-    transaction.on_commit(lambda: _queue_password_reset(request.pk))
+    # Broker down at commit: this request gets no e-mail, and the person asks again.
+    send_after_commit(_tasks().process_password_reset, request.pk)
     return request
 
 
-def _queue_password_reset(request_id: int) -> None:
-    from accounts.tasks import process_password_reset
+def _tasks():
+    from accounts import tasks  # the task module imports this one
 
-    try:
-        process_password_reset.delay(request_id)
-    except (KombuError, OSError):
-        # Broker down: this request gets no e-mail; the person asks again (the page says to).
-        logger.exception("Could not queue password reset request %s", request_id)
+    return tasks
 
 
 def password_reset_process(*, request_id: int) -> SentMessage | None:
@@ -346,19 +340,10 @@ def users_import_csv(
             transaction.set_rollback(True)
         elif to_activate:
             # Hundreds of messages are rendered by a worker, not during the upload's request.
-            transaction.on_commit(lambda: _queue_activations(to_activate))
+            # Broker down at commit: the accounts show "pas encore activé" on the users page,
+            # whose button (or the same import run again) sends their links.
+            send_after_commit(_tasks().send_activation_links, to_activate)
     return report
-
-
-def _queue_activations(user_ids: list[int]) -> None:
-    from accounts.tasks import send_activation_links
-
-    try:
-        send_activation_links.delay(user_ids)
-    except (KombuError, OSError):
-        # Broker down: the accounts show "pas encore activé" on the users page, whose button
-        # (or the same import run again) sends their links.
-        logger.exception("Could not queue the activation links of %s accounts", len(user_ids))
 
 
 def activation_links_send(*, user_ids: list[int]) -> int:

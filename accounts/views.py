@@ -25,6 +25,7 @@ from accounts.scoping import (
     users_visible_to,
 )
 from accounts.tokens import TokenState, activation_tokens
+from cpts_portal.network import client_address
 
 USERS_PER_PAGE = 50
 
@@ -112,8 +113,9 @@ def activation_resend(request: HttpRequest, uidb64: str) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip_address = getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
-        services.password_reset_request(email=form.cleaned_data["email"], ip_address=ip_address)
+        services.password_reset_request(
+            email=form.cleaned_data["email"], ip_address=client_address(request) or None
+        )
         return redirect("accounts:password_reset_done")
     return render(request, "accounts/password_reset.html", {"form": form})
 

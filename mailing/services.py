@@ -24,8 +24,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from kombu.exceptions import KombuError
 
+from cpts_portal.queueing import send_after_commit
 from mailing.models import SentMessage
 
 logger = logging.getLogger(__name__)
@@ -66,19 +66,16 @@ def message_send(*, key: str, to: str, template: str, context: dict) -> SentMess
             )
     except IntegrityError:
         return None  # another process recorded the same event a moment ago
-    transaction.on_commit(lambda: queue_delivery(message.pk))
+    # If the broker is down at commit, the message stays pending in the database, where
+    # `messages_requeue` (beat) finds it: nothing acknowledged to the user is lost.
+    send_after_commit(_deliver_message_task(), message.pk)
     return message
 
 
-def queue_delivery(message_id: int) -> None:
-    from mailing.tasks import deliver_message
+def _deliver_message_task():
+    from mailing.tasks import deliver_message  # the task module imports this one
 
-    try:
-        deliver_message.delay(message_id)
-    except (KombuError, OSError):
-        # The broker is down: the message stays pending in the database, where
-        # `messages_requeue` (beat) finds it; nothing acknowledged to the user is lost.
-        logger.exception("Could not queue message %s; the requeue task will retry", message_id)
+    return deliver_message
 
 
 def _render(template: str, context: dict) -> tuple[str, str, str]:
@@ -134,7 +131,7 @@ def messages_requeue(*, older_than: timedelta = timedelta(minutes=15)) -> int:
     stale = stale.exclude(last_attempt_at__gte=cutoff - timedelta(seconds=MAX_RETRY_DELAY))
     ids = list(stale.values_list("pk", flat=True)[:1000])
     for message_id in ids:
-        queue_delivery(message_id)
+        _deliver_message_task().delay(message_id)
     return len(ids)
 
 
