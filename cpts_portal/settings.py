@@ -211,6 +211,9 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # apart), EMAIL_MAX_ATTEMPTS times in all; a refused address is never retried.
 EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=60)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+# A message still pending this many seconds after it was recorded (its task lost with a broker
+# that was down) is queued again by the reconciler (beat, every RECONCILE_INTERVAL).
+EMAIL_REQUEUE_AFTER = env.int("EMAIL_REQUEUE_AFTER", default=900)
 
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -278,7 +281,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-pending-messages": {
         "task": "mailing.tasks.requeue_pending_messages",
-        "schedule": 600.0,
+        "schedule": RECONCILE_INTERVAL,
     },
 }
 

@@ -123,10 +123,11 @@ def message_deliver(*, message_id: int) -> SentMessage | None:
     return message
 
 
-def messages_requeue(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+def messages_requeue() -> int:
     """Queue again the pending messages nobody is working on (broker was down, worker died
-    between two retries). Delivery is idempotent, so a message queued twice is sent once."""
-    cutoff = timezone.now() - older_than
+    between two retries): created more than EMAIL_REQUEUE_AFTER seconds ago and not tried
+    within the longest retry delay. Delivery is idempotent: a message queued twice goes once."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EMAIL_REQUEUE_AFTER)
     stale = SentMessage.objects.filter(status=SentMessage.Status.PENDING, created_at__lt=cutoff)
     stale = stale.exclude(last_attempt_at__gte=cutoff - timedelta(seconds=MAX_RETRY_DELAY))
     ids = list(stale.values_list("pk", flat=True)[:1000])

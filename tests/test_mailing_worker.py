@@ -1,16 +1,22 @@
 """A real Celery worker delivers e-mail through a real SMTP server, retrying while the server
 is down, and sends the message once."""
 
+import datetime as dt
 import os
 import time
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
+from accounts.models import User
 from cpts_portal.celery import app as celery_app
 from mailing import services, tasks
 from mailing.models import SentMessage
+from territories.reference import ensure_reference_territories
+from tests.broker import celery_beat, private_redis, wait_until
 from tests.celery_worker import celery_worker
+from tests.factories import CptsFactory, UserFactory
 from tests.smtp import smtp_server
 
 TIMEOUT = 60
@@ -66,7 +72,7 @@ def test_a_pending_message_whose_task_was_lost_is_queued_again(settings):
         body_html="h",
     )
     SentMessage.objects.filter(pk=message.pk).update(
-        created_at=message.created_at - services.timedelta(hours=1)
+        created_at=message.created_at - dt.timedelta(hours=1)
     )
     fresh = SentMessage.objects.create(
         key="fresh",
@@ -81,3 +87,51 @@ def test_a_pending_message_whose_task_was_lost_is_queued_again(settings):
     fresh.refresh_from_db()
     assert message.status == SentMessage.Status.SENT
     assert fresh.status == SentMessage.Status.PENDING
+
+
+def test_an_invitation_made_while_redis_is_down_arrives_once_it_is_back(
+    transactional_db, client, tmp_path
+):
+    """Redis dies under a running worker and beat; a coordinator invites someone: the page
+    succeeds, the message waits in the log, and the reconciler sends it once Redis is back."""
+    ensure_reference_territories()  # transactional tests start from a flushed database
+    cpts = CptsFactory()
+    coordinator = UserFactory(role=User.Role.COORDINATOR, cpts=[cpts])
+    worker_log, beat_log = tmp_path / "worker.log", tmp_path / "beat.log"
+    with private_redis(tmp_path) as redis, smtp_server() as server:
+        env = {
+            "EMAIL_URL": server.url,
+            "RECONCILE_INTERVAL": "1",
+            "EMAIL_REQUEUE_AFTER": "1",
+            "CELERY_VISIBILITY_TIMEOUT": "3",
+        }
+        with (
+            celery_worker(queue=QUEUE, log=worker_log, env=env),
+            celery_beat(
+                log=beat_log,
+                schedule=tmp_path / "beat-schedule",
+                env={
+                    **env,
+                    "DJANGO_SETTINGS_MODULE": "cpts_portal.settings",
+                    "DJANGO_DEBUG": "true",
+                },
+            ),
+        ):
+            wait_until(lambda: " ready." in worker_log.read_text(), 60, worker_log.read_text)
+            redis.kill()
+            client.force_login(coordinator)
+            invited = client.post(
+                reverse("accounts:team", args=[cpts.pk]),
+                {"email": "late@example.org", "function": "", "role": "member"},
+            )
+            assert invited.status_code == 302  # the invitation is made, whatever the broker
+            message = SentMessage.objects.get(to="late@example.org")
+            assert (message.status, message.attempts) == ("pending", 0)
+            redis.start()
+            wait_until(
+                lambda: SentMessage.objects.get(pk=message.pk).status == "sent",
+                90,
+                lambda: f"worker:\n{worker_log.read_text()}\nbeat:\n{beat_log.read_text()}",
+            )
+            time.sleep(3)  # a second copy, if any, would arrive now
+        assert len(server.mailbox.to("late@example.org")) == 1
