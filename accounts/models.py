@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 DELETED_USER_LABEL = _("utilisateur supprimé")
@@ -10,6 +11,8 @@ class User(AbstractUser):
 
     class Role(models.TextChoices):
         COORDINATOR = "coordinator", _("Coordinateur·rice de CPTS")
+        # Answers the CPTS's drafts and sees its results; never submits nor manages the team.
+        MEMBER = "member", _("Membre de l'équipe d'une CPTS")
         ARS = "ars", _("Agent d'ARS (une région)")
         CPAM = "cpam", _("Agent de CPAM (un département)")
         FCPTS = "fcpts", _("Administrateur·rice FCPTS (national)")
@@ -41,10 +44,18 @@ class User(AbstractUser):
     # Set when the user deleted their account (accounts.services.account_delete): the row stays,
     # so that answers and history keep their author, but it names nobody any more.
     anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True, editable=False)
+    # Set when the inactivity warning is sent (accounts.services.inactive_accounts_process).
+    inactivity_warned_at = models.DateTimeField(
+        _("averti·e de son inactivité le"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("utilisateur")
         constraints = [
+            # One account per address: people log in with it, whatever its case.
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
+            ),
             # The territory of a role is part of the role: an ARS officer without a region
             # or a CPAM agent without a department would see nothing, or worse, everything.
             models.CheckConstraint(
@@ -77,12 +88,31 @@ class User(AbstractUser):
         return self.get_full_name() or self.get_username()
 
 
+# The roles of a CPTS's team: they belong to CPTS through memberships.
+TEAM_ROLES = (User.Role.COORDINATOR, User.Role.MEMBER)
+
+
 class Membership(models.Model):
-    """A coordinator's membership of one CPTS."""
+    """A person of a CPTS's team (coordinator or member), with their function in the CPTS."""
+
+    class Function(models.TextChoices):
+        EMPLOYED_COORDINATOR = "coordinateur_salarie", _("Coordinateur·rice salarié·e")
+        PRESIDENT = "president", _("Président·e")
+        BOARD_MEMBER = "membre_bureau", _("Membre du bureau")
+        PROFESSIONAL = "professionnel", _("Professionnel·le de santé adhérent·e")
+        OTHER = "autre", _("Autre")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     cpts = models.ForeignKey(
         "territories.Cpts", on_delete=models.CASCADE, related_name="memberships"
+    )
+    function = models.CharField(
+        _("fonction dans la CPTS"),
+        max_length=30,
+        choices=Function.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,3 +124,18 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.cpts}"
+
+
+class PasswordResetRequest(models.Model):
+    """One request of the forgotten-password form, known address or not: the rate limit
+    counts these (per address and per client IP), and the daily beat task forgets them."""
+
+    email = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("demande de nouveau mot de passe")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.requested_at:%Y-%m-%d %H:%M})"

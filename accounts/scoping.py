@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import User
+from accounts.models import TEAM_ROLES, User
 from questionnaire.models import Response
 from territories.models import Cpts, Department, Region
 
@@ -20,8 +20,24 @@ def is_active_user(user: User) -> bool:
 
 
 def can_fill_questionnaires(user: User) -> bool:
-    """CPTS teams fill in their own CPTS's questionnaire; territory staff only read it."""
+    """CPTS teams (coordinators and members) fill in their own CPTS's questionnaire; territory
+    staff only read it."""
+    return is_active_user(user) and user.role in TEAM_ROLES
+
+
+def can_submit(user: User) -> bool:
+    """Submitting commits the CPTS: its coordinators do it, members only answer drafts."""
     return is_active_user(user) and user.role == User.Role.COORDINATOR
+
+
+def can_manage_team(user: User) -> bool:
+    """A CPTS's coordinators invite and remove the people of its team."""
+    return can_submit(user)
+
+
+def can_manage_accounts(user: User) -> bool:
+    """National federation staff create accounts in bulk, (re)send activations, deactivate."""
+    return is_active_user(user) and (user.is_superuser or user.role == User.Role.FCPTS)
 
 
 def can_read_responses(user: User) -> bool:
@@ -58,7 +74,7 @@ def cpts_visible_to(user: User) -> QuerySet[Cpts]:
         return cpts.filter(department__region_id=user.region_id)
     if user.role == User.Role.CPAM and user.department_id:
         return cpts.filter(department_id=user.department_id)
-    if user.role == User.Role.COORDINATOR:
+    if user.role in TEAM_ROLES:
         return cpts.filter(memberships__user=user)
     return cpts.none()
 
@@ -74,8 +90,15 @@ def departments_visible_to(user: User) -> QuerySet[Department]:
 
 
 def cpts_coordinated_by(user: User) -> QuerySet[Cpts]:
-    """The CPTS whose questionnaire this user fills in."""
-    if not user.is_authenticated or user.role != User.Role.COORDINATOR:
+    """The CPTS whose questionnaire this user fills in (their team's CPTS)."""
+    if not user.is_authenticated or user.role not in TEAM_ROLES:
+        return Cpts.objects.none()
+    return cpts_visible_to(user)
+
+
+def cpts_managed_by(user: User) -> QuerySet[Cpts]:
+    """The CPTS whose team this user manages."""
+    if not can_manage_team(user):
         return Cpts.objects.none()
     return cpts_visible_to(user)
 
@@ -87,7 +110,7 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
 
 
 def responses_editable_by(user: User) -> QuerySet[Response]:
-    """Only a CPTS's own coordinators fill in its questionnaire, and only while it is a draft."""
+    """Only a CPTS's own team fills in its questionnaire, and only while it is a draft."""
     return Response.objects.filter(
         cpts__in=cpts_coordinated_by(user), status=Response.Status.DRAFT
     ).select_related("campaign__questionnaire", "cpts__department__region")
@@ -172,3 +195,15 @@ def plan_responses_readable_by(user: User) -> QuerySet[Response]:
 def get_plan_response_for_user(user: User, pk: int, *, write: bool = False) -> Response:
     queryset = plan_responses_editable_by(user) if write else plan_responses_readable_by(user)
     return get_object_or_404(queryset, pk=pk)
+
+
+def get_team_cpts_for_user(user: User, pk: int) -> Cpts:
+    """A CPTS whose team the user manages; any other (or none) is 404."""
+    return get_object_or_404(cpts_managed_by(user), pk=pk)
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """The accounts a user may list and act on (the federation's users page)."""
+    if not can_manage_accounts(user):
+        return User.objects.none()
+    return User.objects.all()

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.backends import BACKEND_PATH
 from accounts.models import Membership, User
 from cpts_portal.bulk import rows_copy
 from demo.generator import demo_answers
@@ -273,7 +274,7 @@ def _session_for(user: User) -> str:
     """A logged-in session, as `login()` leaves it, without paying for a password hash."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = BACKEND_PATH
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key

@@ -7,6 +7,7 @@ DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
 
 import tempfile
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_celery_results",
+    "mailing",
     "accounts",
     "territories",
     "questionnaire",
@@ -104,7 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # An e-mail address (any case) or a username.
+    "accounts.backends.EmailOrUsernameBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -115,6 +118,19 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# People (README, "People and roles"). Activation links serve once and last this many days;
+# password-reset links last PASSWORD_RESET_TIMEOUT seconds.
+ACCOUNT_ACTIVATION_DAYS = env.int("ACCOUNT_ACTIVATION_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# The forgotten-password form sends at most this many messages an hour per address, and
+# answers at most this many requests an hour per client IP (the page reads the same anyway).
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)
+# Accounts without a login for this long are warned by e-mail, then deactivated this many days
+# after the warning unless their owner logs in (beat task, daily).
+ACCOUNT_INACTIVITY_WARNING_DAYS = env.int("ACCOUNT_INACTIVITY_WARNING_DAYS", default=730)
+ACCOUNT_INACTIVITY_GRACE_DAYS = env.int("ACCOUNT_INACTIVITY_GRACE_DAYS", default=30)
 
 # Number of trusted reverse-proxy hops in front of the app (compose: 1, the web proxy). The
 # client address is the one the outermost trusted proxy saw (cpts_portal.network).
@@ -131,6 +147,8 @@ AXES_HANDLER = "accounts.axes.PortalAxesHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# `Sophie@X.org` and `sophie@x.org` are one login: one failure counter.
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
 
 # Request size caps for the whole site; beyond them the answer is a French 400 (cpts_portal.errors).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # the body, files excepted
@@ -196,13 +214,30 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-EMAIL_BACKEND = env(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+# E-mail (README, "E-mail"): EMAIL_URL in django-environ's syntax, e.g.
+# smtp://user:password@host:587 or smtp+tls://… (STARTTLS), smtps://… (TLS); the console by
+# default, so that `make run` prints every message.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env(
+    "DJANGO_DEFAULT_FROM_EMAIL", default="Portail de maturité des CPTS <portail-cpts@localhost>"
 )
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="portail-cpts@localhost")
 # The address the data-protection and accessibility pages give for questions and requests
 # (README, "Notices"); production sets the federation's real one.
-PORTAL_CONTACT_EMAIL = env("DJANGO_PORTAL_CONTACT_EMAIL", default="") or DEFAULT_FROM_EMAIL
+PORTAL_CONTACT_EMAIL = (
+    env("DJANGO_PORTAL_CONTACT_EMAIL", default="") or parseaddr(DEFAULT_FROM_EMAIL)[1]
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+REPLY_TO_EMAIL = env("DJANGO_REPLY_TO_EMAIL", default="")
+# Absolute links in e-mails: the address users reach the portal at.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# A transient SMTP failure is retried after 1, 2, 4… times this many seconds (at most an hour
+# apart), EMAIL_MAX_ATTEMPTS times in all; a refused address is never retried.
+EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=60)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+# A message still pending this many seconds after it was recorded (its task lost with a broker
+# that was down) is queued again by the reconciler (beat, every RECONCILE_INTERVAL).
+EMAIL_REQUEUE_AFTER = env.int("EMAIL_REQUEUE_AFTER", default=900)
 
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -262,6 +297,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reconcile-export-jobs": {
         "task": "exports.tasks.reconcile_export_jobs",
+        "schedule": RECONCILE_INTERVAL,
+    },
+    "process-inactive-accounts": {
+        "task": "accounts.tasks.process_inactive_accounts",
+        "schedule": 24 * 3600.0,
+    },
+    "requeue-pending-messages": {
+        "task": "mailing.tasks.requeue_pending_messages",
         "schedule": RECONCILE_INTERVAL,
     },
 }

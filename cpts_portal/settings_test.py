@@ -20,7 +20,9 @@ OTP_REQUIRED_FOR_FCPTS = False
 
 # Celery runs tasks in-process in tests. tests/test_scoring_worker.py turns this off and starts
 # a real worker, so the broker is Redis even when REDIS_URL is unset (plain `pytest` locally).
-CELERY_TASK_ALWAYS_EAGER = True
+# The worker itself is told otherwise (tests/celery_worker.py), so that what it queues (a retry)
+# goes through the broker too instead of running inline.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true") == "true"
 CELERY_BROKER_URL = REDIS_URL or "redis://127.0.0.1:6379/0"  # noqa: F405
 
 # That worker is another process: it can only see a SQLite test database kept in a file

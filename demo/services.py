@@ -56,7 +56,14 @@ DEMO_USERS = [
     ("demo-ars-idf", "Marc", "Dubois", User.Role.ARS, "11", []),
     ("demo-cpam-75", "Nadia", "Benali", User.Role.CPAM, "75", []),
     ("demo-fcpts", "Claire", "Lefèvre", User.Role.FCPTS, None, []),
+    ("demo-membre", "Julien", "Garnier", User.Role.MEMBER, None, ["THESE-A"]),
 ]
+# Their function in the CPTS of their team (Membership.function); every demo user's e-mail
+# address is <username>@example.org.
+DEMO_FUNCTIONS = {
+    "demo-coordinateur": Membership.Function.EMPLOYED_COORDINATOR,
+    "demo-membre": Membership.Function.BOARD_MEMBER,
+}
 
 
 @transaction.atomic
@@ -160,7 +167,11 @@ def _ensure_users(password: str) -> None:
         user.set_password(password)
         user.save()
         for code in cpts_codes:
-            Membership.objects.get_or_create(user=user, cpts=Cpts.objects.get(code=code))
+            Membership.objects.update_or_create(
+                user=user,
+                cpts=Cpts.objects.get(code=code),
+                defaults={"function": DEMO_FUNCTIONS.get(username, "")},
+            )
 
 
 def _ensure_response(

@@ -47,8 +47,9 @@ class ReadOnlyAdmin(HistoryAdmin):
 
 @admin.register(Response)
 class ResponseAdmin(ReadOnlyAdmin):
-    list_display = ("cpts", "campaign", "status", "submitted_at")
-    list_filter = ("campaign", "status")
+    list_display = ("cpts", "campaign", "status", "submitted_at", "submitted_by_function")
+    # The share of employees and board members among those who submitted (issue 15).
+    list_filter = ("campaign", "status", "submitted_by_function")
     search_fields = ("cpts__name", "cpts__code")
 
 

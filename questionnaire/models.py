@@ -4,6 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import Membership
+
 
 class QuestionnaireVersion(models.Model):
     """One published version of the questionnaire, loaded from `questionnaire/definitions/`.
@@ -189,6 +191,17 @@ class Response(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # The submitter's function in the CPTS at that moment (Membership.Function): the share of
+    # employees and board members among respondents, as the federation's survey reports it.
+    submitted_by_function = models.CharField(
+        _("fonction de la personne qui a soumis"),
+        max_length=30,
+        choices=Membership.Function.choices,
+        blank=True,
+        default="",
+        # Rows written in bulk outside the ORM (the bench's COPY) get it too.
+        db_default="",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

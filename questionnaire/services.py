@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Membership, User
 from cpts_portal.queueing import send_after_commit
 from questionnaire import rules
 from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_definition
@@ -248,6 +248,8 @@ def response_submit(*, response: Response, user: User) -> Response:
     locked.status = Response.Status.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.submitted_by = user
+    membership = Membership.objects.filter(user=user, cpts_id=locked.cpts_id).first()
+    locked.submitted_by_function = membership.function if membership else ""
     locked._history_user = user
     locked._change_reason = "Soumission"
     locked.save()
@@ -264,6 +266,7 @@ def response_reopen(*, response: Response, user: User, reason: str) -> Response:
     locked.status = Response.Status.DRAFT
     locked.submitted_at = None
     locked.submitted_by = None
+    locked.submitted_by_function = ""
     locked._history_user = user
     locked._change_reason = f"Réouverture : {reason}"[:100]
     locked.save()

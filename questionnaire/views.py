@@ -9,7 +9,9 @@ from accounts.access import gate
 from accounts.scoping import (
     can_fill_questionnaires,
     can_manage_campaigns,
+    can_manage_team,
     can_read_responses,
+    can_submit,
     cpts_coordinated_by,
     get_response_for_user,
     responses_editable_by,
@@ -27,7 +29,10 @@ def my_cpts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "questionnaire/my_cpts.html",
-        {"overview": selectors.coordinator_overview(request.user)},
+        {
+            "overview": selectors.coordinator_overview(request.user),
+            "can_manage_team": can_manage_team(request.user),
+        },
     )
 
 
@@ -211,12 +216,13 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "dimensions": dimensions,
             "editable": editable,
+            "can_submit": editable and can_submit(request.user),
             "can_manage": can_manage_campaigns(request.user),
         },
     )
 
 
-@gate(can_fill_questionnaires)
+@gate(can_submit)
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk, write=True)

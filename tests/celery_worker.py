@@ -62,6 +62,7 @@ def celery_worker(
         "DJANGO_SETTINGS_MODULE": "cpts_portal.settings_test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": celery_app.conf.broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
         **(env or {}),
     }
     command = [sys.executable, "-m", "celery", "-A", "cpts_portal", "worker", f"--pool={pool}"]

@@ -56,6 +56,8 @@ def users(territory):
         "coordinator": UserFactory(
             role=User.Role.COORDINATOR, cpts=[territory["paris_1"], territory["lyon"]]
         ),
+        "member": UserFactory(role=User.Role.MEMBER, cpts=[territory["paris_1"]]),
+        "other_member": UserFactory(role=User.Role.MEMBER, cpts=[territory["paris_2"]]),
         "ars": UserFactory(role=User.Role.ARS, region=Region.objects.get(code="11")),
         "cpam": UserFactory(role=User.Role.CPAM, department=Department.objects.get(code="75")),
         "fcpts": UserFactory(role=User.Role.FCPTS),
@@ -91,3 +93,21 @@ def force_login_verified(client):
         session.save()
 
     return log_in
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server for this test, and the portal's EMAIL_URL pointing at it."""
+    from tests.smtp import email_settings, smtp_server
+
+    with smtp_server() as server:
+        for name, value in email_settings(server.url).items():
+            setattr(settings, name, value)
+        yield server
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): client.post(...)` runs what the request queued on commit (e-mail
+    delivery), as a real transaction's commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -58,6 +58,15 @@ def test_demo_users_and_their_scopes(demo):
     cpam = User.objects.get(username="demo-cpam-75")
     assert cpts_visible_to(cpam).count() == 6
     assert cpts_visible_to(User.objects.get(username="demo-fcpts")).count() == 40
+    member = User.objects.get(username="demo-membre")
+    assert member.role == User.Role.MEMBER
+    assert [c.code for c in cpts_visible_to(member)] == ["THESE-A"]
+    assert member.memberships.get().function == "membre_bureau"
+    assert coordinator.memberships.filter(function="coordinateur_salarie").count() == 2
+    # Every demo user has an address, so that their e-mail shows (console) or arrives (SMTP).
+    assert sorted(User.objects.values_list("email", flat=True)) == sorted(
+        f"{u.username}@example.org" for u in User.objects.all()
+    )
 
 
 def test_every_demo_answer_obeys_the_questionnaire_rules(demo):

@@ -36,6 +36,9 @@ def urls_for(response, campaign):
 # role never has the page: accounts.access.gate); outside the territory, the reachable ones 404.
 ALLOWED = {
     "coordinator": {"review", "section", "section_post", "autosave", "submit", "start"},
+    # A team member answers drafts but never submits (issue 15).
+    "member": {"review", "section", "section_post", "autosave", "start"},
+    "other_member": {"review", "section", "section_post", "autosave", "start"},
     "ars": {"review"},
     "cpam": {"review"},
     "fcpts": {"review", "reopen", "history"},
@@ -48,6 +51,8 @@ def test_every_questionnaire_url_for_every_role(client, users, responses, campai
     client.force_login(users[role])
     own = {
         "coordinator": "paris_1",
+        "member": "paris_1",
+        "other_member": "paris_2",
         "ars": "saint_denis",
         "cpam": "paris_2",
         "fcpts": "lyon",
@@ -55,6 +60,8 @@ def test_every_questionnaire_url_for_every_role(client, users, responses, campai
     }[role]
     outside = {
         "coordinator": "paris_2",
+        "member": "paris_2",
+        "other_member": "paris_1",
         "ars": "lyon",
         "cpam": "saint_denis",
         "fcpts": None,

@@ -15,7 +15,8 @@ def test_login_page_is_french_and_uses_local_assets_only(client):
     response = client.get(reverse("login"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Connexion" in html and "Nom d’utilisateur" in html
+    assert "Connexion" in html and "Adresse e-mail ou nom d’utilisateur" in html
+    assert reverse("accounts:password_reset") in html
     assert "/static/vendor/bootstrap/bootstrap.min.css" in html
     assert "http://" not in html and "https://" not in html
     csp = response.headers["Content-Security-Policy"]

@@ -8,7 +8,9 @@ user's scope.
 
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils.http import urlsafe_base64_encode
 
+from accounts.models import Membership
 from accounts.scoping import cpts_visible_to
 from exports.models import ExportJob
 from improvement.models import Action, ActionPlan
@@ -16,7 +18,18 @@ from questionnaire.models import Response, SubDimension
 from tests.factories import CampaignFactory, ResponseScoreFactory
 from tests.helpers import MIXED, make_response
 
-PUBLIC = {"login", "logout", "health", "privacy:notice", "privacy:accessibility"}
+PUBLIC = {
+    "login",
+    "logout",
+    "health",
+    "privacy:notice",
+    "privacy:accessibility",
+    "accounts:activate",
+    "accounts:activation_resend",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+}
 # Pages about one's own account, open to every signed-in user (an account without a role too).
 OWN_ACCOUNT = {
     "accounts:account",
@@ -24,7 +37,7 @@ OWN_ACCOUNT = {
     "privacy:account_data",
     "accounts:account_delete",
 }
-ROLES = ["anonymous", "coordinator", "ars", "cpam", "fcpts", "no_role"]
+ROLES = ["anonymous", "coordinator", "member", "other_member", "ars", "cpam", "fcpts", "no_role"]
 
 
 def portal_routes(patterns=None, namespace: str = "") -> dict:
@@ -57,6 +70,8 @@ def routes(users, territory, campaign, grid):
     section = SubDimension.objects.filter(dimension__version=campaign.questionnaire).first()
     plan = ActionPlan.objects.create(response=submitted)
     action = Action.objects.create(plan=plan, subdimension=section, title="Action du plan")
+    member = Membership.objects.get(user=users["member"], cpts=paris)
+    uid = urlsafe_base64_encode(str(users["member"].pk).encode())
     return {
         "home": {},
         "login": {},
@@ -99,6 +114,15 @@ def routes(users, territory, campaign, grid):
         "improvement:plan_review": {"pk": draft.pk},
         "improvement:evolution": {"pk": submitted.pk},
         "improvement:plan_counts": {},
+        "accounts:activate": {"uidb64": uid, "token": "cz1a2b-0123456789abcdef"},
+        "accounts:activation_resend": {"uidb64": uid},
+        "accounts:password_reset": {},
+        "accounts:password_reset_done": {},
+        "accounts:password_reset_confirm": {"uidb64": uid, "token": "cz1a2b-0123456789abcdef"},
+        "accounts:team": {"pk": paris.pk},
+        "accounts:team_remove": {"pk": paris.pk, "membership_pk": member.pk},
+        "accounts:federation_users": {},
+        "accounts:federation_user_action": {"pk": users["member"].pk},
     }
 
 

@@ -22,5 +22,5 @@ def test_wrong_password_gets_a_french_message(page, demo_site):
     page.get_by_label("Nom d’utilisateur").fill("demo-coordinateur")
     page.get_by_label("Mot de passe").fill("pas le bon")
     page.get_by_role("button", name="Se connecter").click()
-    message = page.get_by_text("Saisissez un nom d’utilisateur et un mot de passe valides")
+    message = page.get_by_text("Adresse e-mail, nom d’utilisateur ou mot de passe incorrect")
     expect(message).to_be_visible()

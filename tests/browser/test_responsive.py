@@ -96,6 +96,11 @@ def pages(demo_site):
         ("demo-fcpts", "exports", "/exports/"),
         ("demo-fcpts", "export-job", f"/exports/fichiers/{job.pk}/"),
         ("demo-fcpts", "not-found", "/tableaux-de-bord/cpts/999999/"),
+        ("demo-coordinateur", "team", f"/questionnaire/cpts/{a_2025.cpts_id}/equipe/"),
+        ("demo-fcpts", "federation-users", "/federation/utilisateurs/"),
+        (None, "password-reset", "/connexion/mot-de-passe-oublie/"),
+        (None, "password-reset-sent", "/connexion/mot-de-passe-oublie/envoye/"),
+        (None, "activation-link-invalid", "/connexion/activer/MQ/c0ffee-0123456789abcdef/"),
         ("sans-role", "home-without-role", "/"),
     ]
 
