@@ -163,7 +163,7 @@ def test_deleting_an_account_anonymises_it_everywhere(client, coordinator, users
     assert client.get(reverse("accounts:account")).status_code == 302  # signed out
     refused = client.post(reverse("login"), {"username": username, "password": PASSWORD})
     assert refused.status_code == 200
-    assert "Saisissez un nom d’utilisateur" in refused.content.decode()
+    assert "ou mot de passe incorrect" in refused.content.decode()
 
     # The answer keeps its author, shown as "utilisateur supprimé", never the name.
     assert Answer.objects.get(response=draft).updated_by == deleted

@@ -101,9 +101,7 @@ def test_a_coordinator_downloads_their_data_then_deletes_their_account(
     expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
 
     password_step(page, demo_site.url, "demo-coordinateur")
-    expect(
-        page.get_by_text("Saisissez un nom d’utilisateur et un mot de passe valides")
-    ).to_be_visible()
+    expect(page.get_by_text("ou mot de passe incorrect", exact=False)).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [390, 1280])
