@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import TEAM_ROLES, User
-from questionnaire.models import Response
+from questionnaire.models import Campaign, Response
 from territories.models import Cpts, Department, Region
 
 
@@ -132,6 +132,16 @@ def can_export(user: User) -> bool:
     """Cohort exports have the dashboards' audience, each for their own territory (an export
     spans CPTS, and a coordinator only ever sees their own)."""
     return can_view_dashboards(user)
+
+
+def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
+    """The federation sees every campaign, drafts included; territory staff follow the
+    campaigns that have opened."""
+    if can_manage_campaigns(user):
+        return Campaign.objects.all()
+    if can_view_dashboards(user):
+        return Campaign.objects.exclude(status=Campaign.Status.DRAFT)
+    return Campaign.objects.none()
 
 
 def get_cpts_for_user(user: User, pk: int) -> Cpts:

@@ -47,10 +47,13 @@ class Size:
     campaigns: int
     load_users: int
     load_seconds: int
+    reminder_participants: int = 10_000
 
 
 SIZES = {
-    "tiny": Size("tiny", cpts=50, campaigns=2, load_users=10, load_seconds=5),
+    "tiny": Size(
+        "tiny", cpts=50, campaigns=2, load_users=10, load_seconds=5, reminder_participants=200
+    ),
     "small": Size("small", cpts=1_000, campaigns=3, load_users=50, load_seconds=60),
     "large": Size("large", cpts=5_000, campaigns=10, load_users=50, load_seconds=60),
 }
@@ -117,6 +120,7 @@ def _campaigns(size: Size, version: QuestionnaireVersion, today: dt.date) -> lis
                 questionnaire=version,
                 opens_on=dt.date(year, 9, 1),
                 closes_on=dt.date(year, 12, 15),
+                status=Campaign.Status.CLOSED,
             )
         )
     campaigns.append(
@@ -127,6 +131,7 @@ def _campaigns(size: Size, version: QuestionnaireVersion, today: dt.date) -> lis
             questionnaire=version,
             opens_on=today - dt.timedelta(days=60),
             closes_on=today + dt.timedelta(days=90),
+            status=Campaign.Status.OPEN,
         )
     )
     return Campaign.objects.bulk_create(campaigns)

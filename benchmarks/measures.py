@@ -3,6 +3,7 @@ the same run on the same data, their ratio and the verdict against the issue's t
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 import tracemalloc
@@ -11,11 +12,12 @@ from io import StringIO
 from pathlib import Path
 
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from accounts.models import User
 from benchmarks.cohort import Cohort
@@ -311,4 +313,130 @@ def _smallest_region() -> Region:
         .filter(n__gt=0)
         .order_by("n", "code")
         .first()
+    )
+
+
+# --- Campaign reminders ---------------------------------------------------------------------
+
+
+class _QueryCounter:
+    """Counts the statements run, without keeping them (CaptureQueriesContext would hold tens
+    of thousands of strings in the memory being measured)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _reminder_campaign(count: int, version) -> Campaign:
+    """An open campaign asking `count` CPTS of their own, each with one contact, none started,
+    and a reminder rule for them that is due today."""
+    from campaigns.models import Participant, ParticipantContact, ReminderRule
+    from campaigns.services import DEFAULT_REMINDER_BODY, DEFAULT_REMINDER_SUBJECT
+    from territories.models import Department
+
+    today = timezone.localdate()
+    department = Department.objects.order_by("code").first()
+    Cpts.objects.bulk_create(
+        Cpts(
+            code=f"BENCH-REM-{n:05d}",
+            name=f"CPTS relance {n}",
+            department=department,
+            stage=Cpts.Stage.RUNNING,
+        )
+        for n in range(count)
+    )
+    campaign = Campaign.objects.create(
+        name="Campagne bench relances",
+        slug="bench-relances",
+        year=today.year,
+        questionnaire=version,
+        opens_on=today - dt.timedelta(days=30),
+        closes_on=today + dt.timedelta(days=30),
+        status=Campaign.Status.OPEN,
+    )
+    participants = Participant.objects.bulk_create(
+        Participant(campaign=campaign, cpts=cpts)
+        for cpts in Cpts.objects.filter(code__startswith="BENCH-REM-")
+    )
+    ParticipantContact.objects.bulk_create(
+        ParticipantContact(participant=p, email=f"contact{p.pk}@example.org") for p in participants
+    )
+    ReminderRule.objects.create(
+        campaign=campaign,
+        audience=ReminderRule.Audience.NOT_STARTED,
+        anchor=ReminderRule.Anchor.AFTER_OPENING,
+        days=7,
+        subject=DEFAULT_REMINDER_SUBJECT,
+        body=DEFAULT_REMINDER_BODY,
+    )
+    return campaign
+
+
+def measure_reminders(*, count: int, version, profile_dir: Path | None) -> Line:
+    """`send_due_reminders` over `count` participants (messages rendered, logged and delivered
+    to Django's dummy e-mail backend), against writing the same rows with bulk_create."""
+    from campaigns.models import CampaignMessage
+    from campaigns.services import reminders_send_due
+    from mailing.models import SentMessage
+
+    measure = f"`send_due_reminders` over {count:,} participants"
+    campaign = _reminder_campaign(count, version)
+    counter = _QueryCounter()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        tracemalloc.start()
+        with profiled("reminders", profile_dir), connection.execute_wrapper(counter):
+            started = time.perf_counter()
+            sent = reminders_send_due()
+            elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        again = reminders_send_due()
+    delivered = SentMessage.objects.filter(
+        key__startswith=f"campaign:{campaign.pk}:", status=SentMessage.Status.SENT
+    ).count()
+
+    # The baseline writes what the run wrote, one text for all, in two bulk inserts.
+    template = SentMessage.objects.filter(key__startswith=f"campaign:{campaign.pk}:").first()
+    logs = list(CampaignMessage.objects.filter(participant__campaign=campaign))
+    started = time.perf_counter()
+    with transaction.atomic():
+        messages = SentMessage.objects.bulk_create(
+            SentMessage(
+                key=f"baseline:{log.pk}",
+                to=log.email,
+                template=template.template,
+                subject=template.subject,
+                body_text=template.body_text,
+                body_html=template.body_html,
+                status=SentMessage.Status.SENT,
+            )
+            for log in logs
+        )
+        CampaignMessage.objects.bulk_create(
+            CampaignMessage(
+                participant_id=log.participant_id,
+                email=f"baseline-{log.email}",
+                rule_id=log.rule_id,
+                sequence=log.sequence,
+                message=message,
+            )
+            for log, message in zip(logs, messages, strict=True)
+        )
+    baseline = time.perf_counter() - started
+    ok = len(sent) == delivered == count and not again
+    return Line(
+        measure=measure,
+        measured=(
+            f"{len(sent):,} reminders in {seconds(elapsed)} ({count / elapsed:,.0f}/s), "
+            f"{counter.count:,} queries ({counter.count / max(count, 1):.1f} per reminder), "
+            f"peak {megabytes(peak)}; {delivered:,} delivered; a second run sends {len(again)}"
+        ),
+        baseline=f"the same rows by bulk_create: {seconds(baseline)}",
+        ratio=f"{elapsed / baseline:.0f}×",
+        target="each reminder sent once; a second run sends nothing",
+        verdict=verdict(ok),
     )

@@ -11,6 +11,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "territories",
     "questionnaire",
     "scoring",
+    "campaigns",
     "dashboards",
     "exports",
     "improvement",
@@ -287,6 +289,20 @@ RECONCILE_INTERVAL = env.float("RECONCILE_INTERVAL", default=60.0)
 EXPORTS_JOB_PENDING_GRACE = env.int("EXPORTS_JOB_PENDING_GRACE", default=120)
 EXPORTS_JOB_STALE_AFTER = env.int("EXPORTS_JOB_STALE_AFTER", default=120)
 CELERY_BEAT_SCHEDULE = {
+    # Opening and closing on their dates; idempotent, so running it hourly is harmless and
+    # bounds the delay after midnight to an hour.
+    "campaigns-follow-calendar": {
+        "task": "campaigns.tasks.follow_calendar",
+        "schedule": 3600.0,
+    },
+    "campaigns-weekly-digest": {
+        "task": "campaigns.tasks.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon"),
+    },
+    "campaigns-send-due-reminders": {
+        "task": "campaigns.tasks.send_due_reminders",
+        "schedule": 3600.0,
+    },
     "purge-expired-exports": {
         "task": "exports.tasks.purge_expired_exports",
         "schedule": 3600.0,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("improvement.urls")),
     path("tableaux-de-bord/", include("dashboards.urls")),
     path("exports/", include("exports.urls")),
+    path("federation/campagnes/", include("campaigns.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -114,26 +114,6 @@ def cpts_with_scores(
     )
 
 
-@dataclass(frozen=True)
-class ResponseRate:
-    submitted: int
-    total: int
-
-    @property
-    def percent(self) -> Decimal | None:
-        if not self.total:
-            return None
-        return (Decimal(100) * self.submitted / self.total).quantize(Decimal("0.1"))
-
-
-def response_rate(cpts: QuerySet[Cpts]) -> ResponseRate:
-    counts = cpts.aggregate(
-        total=Count("pk"),
-        submitted=Count("pk", filter=Q(response_status=Response.Status.SUBMITTED)),
-    )
-    return ResponseRate(submitted=counts["submitted"], total=counts["total"])
-
-
 # --- Aggregates under the small-cell rule ------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from django_tables2 import RequestConfig
 
 from accounts.access import gate
 from accounts.scoping import can_view_dashboards, cpts_visible_to, get_cpts_for_user
+from campaigns.selectors import response_rate
 from cpts_portal.spreadsheet import csv_lines
 from dashboards import charts, selectors
 from dashboards.forms import CompareForm, CptsFilter, OverviewForm, out_of_scope
@@ -96,7 +97,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "table": table,
-            "rate": selectors.response_rate(query.filterset.qs),
+            "rate": response_rate(query.filterset.qs, query.campaign),
             "charts": _overview_charts(query),
             "minimum": SMALL_CELL_MINIMUM,
         },

@@ -18,6 +18,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Membership, User
+from campaigns.models import Participant, ReminderRule
+from campaigns.services import DEFAULT_REMINDER_BODY, DEFAULT_REMINDER_SUBJECT
 from demo.generator import demo_answers
 from questionnaire.models import Answer, Campaign, Question, QuestionnaireVersion, Response
 from questionnaire.selectors import questions_of
@@ -89,10 +91,13 @@ def demo_data_load(*, version: QuestionnaireVersion, password: str = DEMO_PASSWO
                 "questionnaire": version,
                 "opens_on": spec.opens_on,
                 "closes_on": spec.closes_on,
+                "status": Campaign.calendar_status(spec.opens_on, spec.closes_on, today),
             },
         )
         for cpts in cpts_list:
             created_responses += _ensure_response(campaign, spec, cpts, questions)
+        if campaign.is_open(today):
+            _ensure_participants(campaign, cpts_list)
     score_all_submitted(grid=grid)
     return {"cpts": len(cpts_list), "responses_created": created_responses}
 
@@ -172,6 +177,28 @@ def _ensure_users(password: str) -> None:
                 cpts=Cpts.objects.get(code=code),
                 defaults={"function": DEMO_FUNCTIONS.get(username, "")},
             )
+
+
+def _ensure_participants(campaign: Campaign, cpts_list: list[Cpts]) -> None:
+    """The open campaign asks every demo CPTS, reached through its coordinators; its
+    invitations count as sent on the opening day (nothing is e-mailed, no message logged)."""
+    invited_at = timezone.make_aware(dt.datetime.combine(campaign.opens_on, dt.time(9)))
+    for cpts in cpts_list:
+        Participant.objects.get_or_create(
+            campaign=campaign, cpts=cpts, defaults={"invited_at": invited_at}
+        )
+    # Already due, so that `send_due_reminders` right after loading reminds exactly the CPTS
+    # that have not started.
+    ReminderRule.objects.get_or_create(
+        campaign=campaign,
+        audience=ReminderRule.Audience.NOT_STARTED,
+        defaults={
+            "anchor": ReminderRule.Anchor.AFTER_OPENING,
+            "days": 14,
+            "subject": DEFAULT_REMINDER_SUBJECT,
+            "body": DEFAULT_REMINDER_BODY,
+        },
+    )
 
 
 def _ensure_response(

@@ -25,7 +25,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "year", "questionnaire", "opens_on", "closes_on")
+    list_display = ("name", "slug", "year", "questionnaire", "status", "opens_on", "closes_on")
     prepopulated_fields = {"slug": ("name",)}
 
 

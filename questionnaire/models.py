@@ -143,7 +143,27 @@ class Option(models.Model):
         return self.label
 
 
+class CampaignQuerySet(models.QuerySet):
+    def open_on(self, day=None) -> "CampaignQuerySet":
+        """Campaigns taking answers on that day (default today): opened, and within their dates."""
+        today = day or timezone.localdate()
+        return self.filter(status=Campaign.Status.OPEN, opens_on__lte=today, closes_on__gte=today)
+
+
 class Campaign(models.Model):
+    """A campaign's life: draft → open → closed → archived (`campaigns.services`).
+
+    The questionnaire version is chosen in draft and frozen at opening. A campaign takes answers
+    only while it is open *and* within its dates: opening and closing follow the dates (daily beat
+    task) unless the federation opens or closes it by hand, which moves the date to that day.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        OPEN = "open", _("Ouverte")
+        CLOSED = "closed", _("Close")
+        ARCHIVED = "archived", _("Archivée")
+
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(_("identifiant"), max_length=50, unique=True)
     year = models.PositiveSmallIntegerField(_("année"))
@@ -155,6 +175,16 @@ class Campaign(models.Model):
     )
     opens_on = models.DateField(_("ouverture"))
     closes_on = models.DateField(_("clôture"))
+    status = models.CharField(
+        _("état"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    # The scoring grid version its submissions are scored with (a `scoring.ScoringGrid` code,
+    # kept as text so that the questionnaire app does not depend on scoring). Chosen in draft;
+    # at opening, the latest grid of the questionnaire if none was chosen; frozen from then on.
+    grid_code = models.SlugField(_("grille de scores"), max_length=50, blank=True)
+    history = HistoricalRecords()
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         ordering = ["-year", "slug"]
@@ -169,9 +199,17 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def calendar_status(cls, opens_on, closes_on, today=None) -> "Campaign.Status":
+        """The state these dates give a campaign that nobody opened or closed by hand."""
+        today = today or timezone.localdate()
+        if today < opens_on:
+            return cls.Status.DRAFT
+        return cls.Status.OPEN if today <= closes_on else cls.Status.CLOSED
+
     def is_open(self, on=None) -> bool:
         today = on or timezone.localdate()
-        return self.opens_on <= today <= self.closes_on
+        return self.status == self.Status.OPEN and self.opens_on <= today <= self.closes_on
 
 
 class Response(models.Model):
@@ -254,3 +292,28 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response} – {self.question}"
+
+
+class CarriedAnswer(models.Model):
+    """An answer taken over from the CPTS's previous campaign, waiting for the team to confirm it.
+
+    It is not an `Answer`: scores, exports, progress and submission never count it. Confirming
+    it (one click per section) or changing it writes a real answer through `answer_save` and
+    deletes this row; a response is submitted only once none of its applicable questions is
+    still waiting.
+    """
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="carried")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    value = models.JSONField()
+    other_text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("réponse reprise à confirmer")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="carried_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response} – {self.question} (reprise)"

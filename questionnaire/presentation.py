@@ -52,6 +52,7 @@ class QuestionField:
     error: str
     options: list[OptionField]
     rows: list[tuple[str, str, str]]  # code, label, selected profession
+    carried_from: str = ""  # the campaign a taken-over, unconfirmed value comes from
 
     @property
     def needs_other_text(self) -> bool:
@@ -68,11 +69,13 @@ def section_fields(
     fields = []
     for question in section.questions:
         answer = state.answers.get(question.id)
+        carried = state.carried.get(question.id) if answer is None else None
         if posted is not None and question.id in errors:
             value, other = read_answer(question, posted)
         else:
-            value = answer.value if answer else None
-            other = answer.other_text if answer else ""
+            shown = answer or carried
+            value = shown.value if shown else None
+            other = shown.other_text if shown else ""
         selected = value if isinstance(value, list) else [value]
         fields.append(
             QuestionField(
@@ -95,6 +98,7 @@ def section_fields(
                     )
                     for row in rules.rows(question)
                 ],
+                carried_from=carried.source.campaign.name if carried else "",
             )
         )
     return fields

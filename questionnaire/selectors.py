@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import Prefetch, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.scoping import cpts_visible_to, responses_visible_to
@@ -16,6 +15,7 @@ from questionnaire import rules
 from questionnaire.models import (
     Answer,
     Campaign,
+    CarriedAnswer,
     Option,
     Question,
     QuestionnaireVersion,
@@ -49,6 +49,12 @@ class ResponseState:
     sections: list[Section]
     answers: dict[int, Answer]
     applicable_ids: set[int] = field(default_factory=set)
+    # Taken over from the previous campaign, not yet confirmed: never counted as answered.
+    carried: dict[int, CarriedAnswer] = field(default_factory=dict)
+
+    @property
+    def carried_waiting(self) -> list[CarriedAnswer]:
+        return [c for qid, c in self.carried.items() if qid in self.applicable_ids]
 
     @property
     def applicable(self) -> int:
@@ -105,7 +111,27 @@ def response_state(response: Response) -> ResponseState:
             applicable_ids.add(question.id)
             section.applicable += 1
             section.answered += question.id in answers
-    return ResponseState(response, list(sections.values()), answers, applicable_ids)
+    carried = {
+        c.question_id: c
+        for c in CarriedAnswer.objects.filter(response=response).select_related("source__campaign")
+    }
+    return ResponseState(response, list(sections.values()), answers, applicable_ids, carried)
+
+
+def previous_response(cpts: Cpts, campaign: Campaign) -> Response | None:
+    """The CPTS's latest submitted response to an earlier campaign of the same questionnaire
+    version: what "Reprendre mes réponses de la campagne précédente" starts from."""
+    return (
+        Response.objects.filter(
+            cpts=cpts,
+            status=Response.Status.SUBMITTED,
+            campaign__questionnaire_id=campaign.questionnaire_id,
+            campaign__year__lt=campaign.year,
+        )
+        .select_related("campaign")
+        .order_by("-campaign__year", "-submitted_at")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -181,6 +207,8 @@ class CampaignEntry:
     campaign: Campaign
     response: Response | None
     state: ResponseState | None
+    # For a campaign not started yet: the earlier response its answers may be taken from.
+    previous: Response | None = None
 
     @property
     def status(self) -> str:
@@ -191,12 +219,7 @@ class CampaignEntry:
 
 def coordinator_overview(user: User) -> list[tuple[Cpts, list[CampaignEntry], list[Response]]]:
     """Per CPTS of the user: open campaigns with their state, and past submitted responses."""
-    today = timezone.localdate()
-    open_campaigns = list(
-        Campaign.objects.filter(opens_on__lte=today, closes_on__gte=today).select_related(
-            "questionnaire"
-        )
-    )
+    open_campaigns = list(Campaign.objects.open_on().select_related("questionnaire"))
     responses = {
         (r.cpts_id, r.campaign_id): r
         for r in responses_visible_to(user).filter(campaign__in=open_campaigns)
@@ -213,6 +236,7 @@ def coordinator_overview(user: User) -> list[tuple[Cpts, list[CampaignEntry], li
         for campaign in open_campaigns:
             response = responses.get((cpts.id, campaign.id))
             state = response_state(response) if response else None
-            entries.append(CampaignEntry(campaign, response, state))
+            previous = previous_response(cpts, campaign) if response is None else None
+            entries.append(CampaignEntry(campaign, response, state, previous))
         overview.append((cpts, entries, [r for r in past if r.cpts_id == cpts.id]))
     return overview

@@ -16,6 +16,7 @@ from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_def
 from questionnaire.models import (
     Answer,
     Campaign,
+    CarriedAnswer,
     Dimension,
     Option,
     Question,
@@ -23,7 +24,7 @@ from questionnaire.models import (
     Response,
     SubDimension,
 )
-from questionnaire.rules import AnswerInvalid, clean_answer, require_applicable
+from questionnaire.rules import AnswerInvalid, clean_answer, is_applicable, require_applicable
 from scoring.tasks import score_response
 from territories.models import Cpts
 
@@ -145,6 +146,16 @@ class ResponseIncomplete(Exception):
         )
 
 
+class CarriedAnswersUnconfirmed(ResponseIncomplete):
+    def __init__(self, waiting: int):
+        self.missing = waiting
+        Exception.__init__(
+            self,
+            f"{waiting} réponse(s) reprise(s) de la campagne précédente restent à confirmer : "
+            "confirmez-les ou modifiez-les avant de soumettre.",
+        )
+
+
 class AnswerConflict(Exception):
     """Someone saved this answer since the page was loaded; nothing was written."""
 
@@ -171,11 +182,55 @@ def _lock_editable(response: Response) -> Response:
     return locked
 
 
-def response_start(*, cpts: Cpts, campaign: Campaign, user: User) -> Response:
+@transaction.atomic
+def response_start(
+    *, cpts: Cpts, campaign: Campaign, user: User, carry_over: bool = False
+) -> Response:
+    """The CPTS's response to the campaign, created if needed. With `carry_over`, a new
+    response starts from the answers of the CPTS's latest submitted response on the same
+    questionnaire version, each to be confirmed (`CarriedAnswer`)."""
+    from questionnaire.selectors import previous_response
+
     if not campaign.is_open():
         raise ResponseNotEditable("Cette campagne n'est pas ouverte.")
-    response, _ = Response.objects.get_or_create(cpts=cpts, campaign=campaign)
+    response, created = Response.objects.get_or_create(cpts=cpts, campaign=campaign)
+    source = previous_response(cpts, campaign) if created and carry_over else None
+    if source is not None:
+        CarriedAnswer.objects.bulk_create(
+            CarriedAnswer(
+                response=response,
+                question_id=answer.question_id,
+                source=source,
+                value=answer.value,
+                other_text=answer.other_text,
+            )
+            for answer in source.answers.all()
+        )
     return response
+
+
+@transaction.atomic
+def carried_confirm(*, response: Response, questions: list[Question], user: User) -> int:
+    """Confirm the taken-over answers of these questions as they are: each becomes a real
+    answer through `answer_save` (the rules check it again). One to a question that does not
+    apply (given the answers so far) is left waiting, as it would be refused, and never blocks
+    submission. Returns how many were confirmed."""
+    _lock_editable(response)
+    waiting = CarriedAnswer.objects.filter(response=response, question__in=questions)
+    confirmed = 0
+    for carried in waiting.select_related("question").order_by("question__number"):
+        if not is_applicable(carried.question, _condition_values(response, carried.question)):
+            continue
+        answer_save(
+            response=response,
+            question=carried.question,
+            value=carried.value,
+            other_text=carried.other_text,
+            expected_revision=0,
+            user=user,
+        )
+        confirmed += 1
+    return confirmed
 
 
 @transaction.atomic
@@ -210,6 +265,8 @@ def answer_save(
         return None
 
     cleaned, other = clean_answer(question, value, other_text)
+    # Whatever the team writes, a taken-over answer to this question has been reviewed.
+    CarriedAnswer.objects.filter(response=response, question=question).delete()
     if current is not None and (current.value, current.other_text) == (cleaned, other):
         return current
     require_applicable(question, _condition_values(response, question))
@@ -242,9 +299,14 @@ def response_submit(*, response: Response, user: User) -> Response:
     from questionnaire.selectors import response_state
 
     locked = _lock_editable(response)
-    missing = len(response_state(locked).missing)
+    state = response_state(locked)
+    if waiting := state.carried_waiting:
+        raise CarriedAnswersUnconfirmed(len(waiting))
+    missing = len(state.missing)
     if missing:
         raise ResponseIncomplete(missing)
+    # Taken-over answers to questions that no longer apply were never confirmed: drop them.
+    locked.carried.all().delete()
     locked.status = Response.Status.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.submitted_by = user

@@ -8,6 +8,11 @@ urlpatterns = [
     path("", views.my_cpts, name="my_cpts"),
     path("<slug:campaign_slug>/cpts/<int:cpts_pk>/commencer/", views.start, name="start"),
     path("reponses/<int:pk>/section/<slug:code>/", views.section, name="section"),
+    path(
+        "reponses/<int:pk>/section/<slug:code>/confirmer/",
+        views.confirm_carried,
+        name="confirm_carried",
+    ),
     path("reponses/<int:pk>/enregistrer/", views.autosave, name="autosave"),
     path("reponses/<int:pk>/", views.review, name="review"),
     path("reponses/<int:pk>/soumettre/", views.submit, name="submit"),

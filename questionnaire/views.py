@@ -42,7 +42,12 @@ def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpRespons
     cpts = get_object_or_404(cpts_coordinated_by(request.user), pk=cpts_pk)
     campaign = get_object_or_404(Campaign, slug=campaign_slug)
     try:
-        response = services.response_start(cpts=cpts, campaign=campaign, user=request.user)
+        response = services.response_start(
+            cpts=cpts,
+            campaign=campaign,
+            user=request.user,
+            carry_over=request.POST.get("reprendre") == "1",
+        )
     except services.ResponseNotEditable as error:
         messages.error(request, str(error))
         return redirect("questionnaire:my_cpts")
@@ -83,10 +88,30 @@ def section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             "previous": previous,
             "following": following,
             "fields": section_fields(current, state, request.POST if errors else None, errors),
+            "section_carried": sum(q.id in state.carried for q in current.questions),
             "error_count": len(errors),
         },
         status=400 if errors else 200,
     )
+
+
+@gate(can_fill_questionnaires)
+@require_POST
+def confirm_carried(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Confirm, as they are, the answers of one section taken over from the previous campaign."""
+    response = get_response_for_user(request.user, pk, write=True)
+    current = selectors.response_state(response).section(code)
+    if current is None:
+        raise Http404
+    try:
+        confirmed = services.carried_confirm(
+            response=response, questions=current.questions, user=request.user
+        )
+    except (AnswerInvalid, services.AnswerConflict, services.ResponseNotEditable) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{confirmed} réponse(s) reprise(s) confirmée(s).")
+    return redirect("questionnaire:section", pk=pk, code=code)
 
 
 def _save_section(request, response, current, state) -> dict[int, str]:

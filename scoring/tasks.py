@@ -16,14 +16,17 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=5)
 def score_response(self, response_id: int, grid_code: str | None = None) -> str:
-    """Score one response (on submission) with the given grid, by default the latest one."""
+    """Score one response (on submission) with the given grid, by default its campaign's grid
+    (or, for a campaign without one, the latest)."""
     response = (
         Response.objects.select_related("campaign__questionnaire").filter(pk=response_id).first()
     )
     if response is None:
         logger.warning("score_response: response %s does not exist", response_id)
         return "missing"
-    grid = selectors.grid_for(response.campaign.questionnaire, grid_code)
+    grid = selectors.grid_for(
+        response.campaign.questionnaire, grid_code or response.campaign.grid_code
+    )
     if grid is None:
         logger.warning("score_response: no scoring grid for %s", response.campaign.questionnaire)
         return "no_grid"

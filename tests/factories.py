@@ -45,6 +45,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     year = 2026
     opens_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=30))
     closes_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=60))
+    status = factory.LazyAttribute(lambda c: Campaign.calendar_status(c.opens_on, c.closes_on))
 
 
 class ResponseFactory(factory.django.DjangoModelFactory):

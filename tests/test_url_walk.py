@@ -12,6 +12,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Membership
 from accounts.scoping import cpts_visible_to
+from campaigns.models import ReminderRule
+from campaigns.services import participants_add, unsubscribe_token
 from exports.models import ExportJob
 from improvement.models import Action, ActionPlan
 from questionnaire.models import Response, SubDimension
@@ -29,6 +31,7 @@ PUBLIC = {
     "accounts:password_reset",
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
+    "campaigns:unsubscribe",
 }
 # Pages about one's own account, open to every signed-in user (an account without a role too).
 OWN_ACCOUNT = {
@@ -70,6 +73,16 @@ def routes(users, territory, campaign, grid):
     section = SubDimension.objects.filter(dimension__version=campaign.questionnaire).first()
     plan = ActionPlan.objects.create(response=submitted)
     action = Action.objects.create(plan=plan, subdimension=section, title="Action du plan")
+    participants_add(campaign=campaign)
+    participant = campaign.participants.get(cpts=paris)
+    rule = ReminderRule.objects.create(
+        campaign=campaign,
+        audience="not_started",
+        anchor="after_opening",
+        days=1,
+        subject="s",
+        body="b",
+    )
     member = Membership.objects.get(user=users["member"], cpts=paris)
     uid = urlsafe_base64_encode(str(users["member"].pk).encode())
     return {
@@ -90,6 +103,7 @@ def routes(users, territory, campaign, grid):
         "questionnaire:start": {"campaign_slug": open_campaign.slug, "cpts_pk": paris.pk},
         "questionnaire:section": {"pk": draft.pk, "code": section.code},
         "questionnaire:autosave": {"pk": draft.pk},
+        "questionnaire:confirm_carried": {"pk": draft.pk, "code": section.code},
         "questionnaire:review": {"pk": draft.pk},
         "questionnaire:submit": {"pk": draft.pk},
         "questionnaire:reopen": {"pk": submitted.pk},
@@ -114,6 +128,21 @@ def routes(users, territory, campaign, grid):
         "improvement:plan_review": {"pk": draft.pk},
         "improvement:evolution": {"pk": submitted.pk},
         "improvement:plan_counts": {},
+        "campaigns:list": {},
+        "campaigns:create": {},
+        "campaigns:detail": {"slug": campaign.slug},
+        "campaigns:edit": {"slug": campaign.slug},
+        "campaigns:transition": {"slug": campaign.slug, "action": "cloturer"},
+        "campaigns:participants_add": {"slug": campaign.slug},
+        "campaigns:participants_import": {"slug": campaign.slug},
+        "campaigns:participant_exclusion": {"slug": campaign.slug, "pk": participant.pk},
+        "campaigns:invitations": {"slug": campaign.slug},
+        "campaigns:reminder_add": {"slug": campaign.slug},
+        "campaigns:reminder_delete": {"slug": campaign.slug, "pk": rule.pk},
+        "campaigns:unsubscribe": {"token": unsubscribe_token(campaign, "x@example.org")},
+        "campaigns:digest": {},
+        "campaigns:tracking": {"slug": campaign.slug},
+        "campaigns:tracking_csv": {"slug": campaign.slug},
         "accounts:activate": {"uidb64": uid, "token": "cz1a2b-0123456789abcdef"},
         "accounts:activation_resend": {"uidb64": uid},
         "accounts:password_reset": {},

@@ -116,6 +116,10 @@ class Command(BaseCommand):
             export = measures.measure_export(cohort=cohort, profile_dir=profile)
             self._step("Territory overview vs one SQL aggregate…")
             overview = measures.measure_overview(cohort=cohort, grid=grid, profile_dir=profile)
+            self._step(f"Reminders to {spec.reminder_participants:,} participants vs bulk_create…")
+            reminders = measures.measure_reminders(
+                count=spec.reminder_participants, version=grid.questionnaire, profile_dir=profile
+            )
             self._step(
                 f"Autosave under load: {spec.load_users} users, {spec.load_seconds} s each for "
                 "autosave and the bare view…"
@@ -133,7 +137,7 @@ class Command(BaseCommand):
             self.stdout.write("")
             self.stdout.write(self._context(size, cohort, time.perf_counter() - started))
             self.stdout.write("")
-            self.stdout.write(table([export, overview, rescore, load]))
+            self.stdout.write(table([export, overview, rescore, load, reminders]))
         finally:
             if keep:
                 self._step(f"Database {database['NAME']} kept (--keep).")
