@@ -35,6 +35,17 @@ def can_manage_team(user: User) -> bool:
     return can_submit(user)
 
 
+def can_rate(user: User) -> bool:
+    """Collegial assessment: the CPTS's team (members and coordinators) are its raters; who
+    rates which response is decided by their invitation (`collegial.selectors`)."""
+    return can_fill_questionnaires(user)
+
+
+def can_lead_collegial_assessment(user: User) -> bool:
+    """A CPTS's coordinators choose the mode, invite raters and run the synthesis."""
+    return can_submit(user)
+
+
 def can_manage_accounts(user: User) -> bool:
     """National federation staff create accounts in bulk, (re)send activations, deactivate."""
     return is_active_user(user) and (user.is_superuser or user.role == User.Role.FCPTS)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "exports",
     "improvement",
     "privacy",
+    "collegial",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",
 ]
@@ -170,6 +171,14 @@ OTP_TOTP_ISSUER = "Portail CPTS"
 # wrong codes also count as failed logins for axes.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Collegial assessment (README, "Collegial assessment"): raters who have not finished are reminded
+# this many days before the synthesis opens; individual ratings are deleted this many days after
+# the response is submitted (default 12 months); a number question is divergent when its answers
+# spread by more than this share of their median (and by more than 1).
+COLLEGIAL_REMINDER_DAYS_BEFORE = env.int("COLLEGIAL_REMINDER_DAYS_BEFORE", default=3)
+COLLEGIAL_RATING_RETENTION_DAYS = env.int("COLLEGIAL_RATING_RETENTION_DAYS", default=365)
+COLLEGIAL_NUMBER_SPREAD = env.float("COLLEGIAL_NUMBER_SPREAD", default=0.2)
 
 LANGUAGE_CODE = "fr"
 # French for everyone, whatever the browser asks; strings are marked for translation.
@@ -317,6 +326,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "process-inactive-accounts": {
         "task": "accounts.tasks.process_inactive_accounts",
+        "schedule": 24 * 3600.0,
+    },
+    "collegial-send-rating-reminders": {
+        "task": "collegial.tasks.send_rating_reminders",
+        "schedule": 3600.0,
+    },
+    "collegial-delete-expired-ratings": {
+        "task": "collegial.tasks.delete_expired_ratings",
         "schedule": 24 * 3600.0,
     },
     "requeue-pending-messages": {

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),
     path("questionnaire/", include("questionnaire.urls")),
+    path("questionnaire/", include("collegial.urls")),
     path("resultats/", include("scoring.urls")),
     path("", include("improvement.urls")),
     path("tableaux-de-bord/", include("dashboards.urls")),

@@ -23,6 +23,7 @@ def notice(request: HttpRequest) -> HttpResponse:
             "contact_email": settings.PORTAL_CONTACT_EMAIL,
             "small_cell_minimum": SMALL_CELL_MINIMUM,
             "export_retention_days": EXPORT_RETENTION.days,
+            "rating_retention_days": settings.COLLEGIAL_RATING_RETENTION_DAYS,
         },
     )
 

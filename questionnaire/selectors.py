@@ -96,11 +96,24 @@ def questions_of(version: QuestionnaireVersion) -> list[Question]:
 
 
 def response_state(response: Response) -> ResponseState:
-    questions = questions_of(response.campaign.questionnaire)
     answers = {
         a.question_id: a
         for a in Answer.objects.filter(response=response).select_related("updated_by")
     }
+    carried = {
+        c.question_id: c
+        for c in CarriedAnswer.objects.filter(response=response).select_related("source__campaign")
+    }
+    return state_of_answers(response, answers, carried)
+
+
+def state_of_answers(
+    response: Response, answers: dict[int, Any], carried: dict[int, CarriedAnswer] | None = None
+) -> ResponseState:
+    """Sections, applicability and progress for a set of answers to the response's
+    questionnaire, keyed by question id: the response's own answers, or any other set shaped
+    like them (`value`, `other_text`, `revision`), such as a collegial rater's."""
+    questions = questions_of(response.campaign.questionnaire)
     values = {qid: a.value for qid, a in answers.items()}
     sections: dict[int, Section] = {}
     applicable_ids: set[int] = set()
@@ -111,11 +124,7 @@ def response_state(response: Response) -> ResponseState:
             applicable_ids.add(question.id)
             section.applicable += 1
             section.answered += question.id in answers
-    carried = {
-        c.question_id: c
-        for c in CarriedAnswer.objects.filter(response=response).select_related("source__campaign")
-    }
-    return ResponseState(response, list(sections.values()), answers, applicable_ids, carried)
+    return ResponseState(response, list(sections.values()), answers, applicable_ids, carried or {})
 
 
 def previous_response(cpts: Cpts, campaign: Campaign) -> Response | None:

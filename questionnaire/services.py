@@ -164,7 +164,7 @@ class AnswerConflict(Exception):
         super().__init__("Cette réponse a été modifiée par quelqu'un d'autre entre-temps.")
 
 
-def _clears_answer(value: Any) -> bool:
+def clears_answer(value: Any) -> bool:
     """An empty value from the page (nothing chosen, typed or picked in any row) removes the
     answer."""
     if value is None or value == "" or value == [] or value == {}:
@@ -242,8 +242,12 @@ def answer_save(
     other_text: str,
     expected_revision: int,
     user: User,
+    change_reason: str = "",
 ) -> Answer | None:
     """Validate and store one answer; an empty value removes it. Returns the stored answer.
+
+    `change_reason` is kept with the change in the answer's history (e.g. the collegial
+    synthesis' "consensus du <date>, n évaluateurs").
 
     Optimistic concurrency: `expected_revision` is the revision the user's page showed
     (0 for no answer). If it changed since, AnswerConflict is raised and nothing is written,
@@ -255,12 +259,13 @@ def answer_save(
     current = Answer.objects.filter(response=response, question=question).first()
     current_revision = current.revision if current else 0
 
-    if _clears_answer(value):
+    if clears_answer(value):
         if current is None:
             return None
         if expected_revision != current_revision:
             raise AnswerConflict(current)
         current._history_user = user
+        current._change_reason = change_reason[:100] or None
         current.delete()
         return None
 
@@ -279,6 +284,7 @@ def answer_save(
         answer.revision += 1
     answer.value, answer.other_text, answer.updated_by = cleaned, other, user
     answer._history_user = user
+    answer._change_reason = change_reason[:100] or None
     answer.save()
     return answer
 

@@ -6,6 +6,8 @@ anonymous visitor is sent to the login page, and no page or file ever names a CP
 user's scope.
 """
 
+import datetime as dt
+
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils.http import urlsafe_base64_encode
@@ -14,6 +16,7 @@ from accounts.models import Membership
 from accounts.scoping import cpts_visible_to
 from campaigns.models import ReminderRule
 from campaigns.services import participants_add, unsubscribe_token
+from collegial.models import CollegialAssessment, Rating
 from exports.models import ExportJob
 from improvement.models import Action, ActionPlan
 from questionnaire.models import Response, SubDimension
@@ -66,6 +69,7 @@ def routes(users, territory, campaign, grid):
     open_campaign = CampaignFactory(questionnaire=campaign.questionnaire)
     paris = territory["paris_1"]
     draft = Response.objects.create(campaign=open_campaign, cpts=paris)
+    draft_day = dt.date.today()
     submitted = Response.objects.get(campaign=campaign, cpts=paris)
     job = ExportJob.objects.create(
         requested_by=users["fcpts"], parameters={}, filename="export.csv"
@@ -83,6 +87,9 @@ def routes(users, territory, campaign, grid):
         subject="s",
         body="b",
     )
+    collegial = CollegialAssessment.objects.create(response=draft, synthesis_opens_on=draft_day)
+    for rater in (users["coordinator"], users["member"]):
+        Rating.objects.create(assessment=collegial, rater=rater)
     member = Membership.objects.get(user=users["member"], cpts=paris)
     uid = urlsafe_base64_encode(str(users["member"].pk).encode())
     return {
@@ -152,6 +159,17 @@ def routes(users, territory, campaign, grid):
         "accounts:team_remove": {"pk": paris.pk, "membership_pk": member.pk},
         "accounts:federation_users": {},
         "accounts:federation_user_action": {"pk": users["member"].pk},
+        "collegial:setup": {"pk": draft.pk},
+        "collegial:rating": {"pk": draft.pk},
+        "collegial:rating_section": {"pk": draft.pk, "code": section.code},
+        "collegial:rating_autosave": {"pk": draft.pk},
+        "collegial:rating_finish": {"pk": draft.pk},
+        "collegial:rating_resume": {"pk": draft.pk},
+        "collegial:synthesis": {"pk": draft.pk},
+        "collegial:synthesis_open": {"pk": draft.pk},
+        "collegial:synthesis_keep": {"pk": draft.pk},
+        "collegial:synthesis_keep_unanimous": {"pk": draft.pk},
+        "collegial:agenda": {"pk": draft.pk},
     }
 
 
