@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("improvement.urls")),
     path("tableaux-de-bord/", include("dashboards.urls")),
     path("exports/", include("exports.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

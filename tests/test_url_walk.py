@@ -99,6 +99,8 @@ def routes(users, territory, campaign, grid):
         "improvement:plan_review": {"pk": draft.pk},
         "improvement:evolution": {"pk": submitted.pk},
         "improvement:plan_counts": {},
+        "reports:pdf": {"pk": submitted.pk},
+        "reports:bundle": {},
     }
 
 
