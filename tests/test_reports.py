@@ -5,15 +5,18 @@ import io
 import re
 import threading
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 
 import pypdf
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from PIL import Image
 
 from accounts.models import User
+from exports import jobs
 from exports.models import ExportJob
 from questionnaire.models import Answer, Response
 from questionnaire.presentation import answer_label
@@ -544,3 +547,21 @@ def test_write_bundle_lists_responses_without_scores(users, campaign, grid, terr
     assert names == [n for n in archive.namelist() if n.endswith(".pdf")] and len(names) == 1
     summary = archive.read("sommaire.txt").decode()
     assert "CPTS Paris Deux : pas encore de score" in summary
+
+
+def test_the_exports_reconciler_builds_a_lost_bundle_with_its_own_task(
+    users, campaign, grid, territory
+):
+    """A bundle whose message was lost (Redis down at commit) is an exports job like any
+    other: the reconciler queues it again, with the task the job names."""
+    submitted(campaign, grid, territory["paris_1"])
+    scope = services.BundleScope(campaign=campaign)
+    job = ExportJob.objects.create(
+        requested_by=users["fcpts"], parameters=scope.to_json(), filename=scope.filename
+    )
+    counts = jobs.export_jobs_reconcile(now=timezone.now() + timedelta(hours=1))
+    job.refresh_from_db()
+    assert counts["requeued"] == 1 and job.status == ExportJob.Status.DONE
+    with job.file.open("rb") as handle:
+        names = zipfile.ZipFile(handle).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == 1
