@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "improvement",
     "privacy",
     "collegial",
+    "reports",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",
 ]
@@ -349,7 +350,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint logs every layout step at INFO; its warnings (a refused URL) still show.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tableaux-de-bord/", include("dashboards.urls")),
     path("exports/", include("exports.urls")),
     path("federation/campagnes/", include("campaigns.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

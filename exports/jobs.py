@@ -11,8 +11,11 @@ from __future__ import annotations
 import io
 import logging
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
+from celery import Task, current_app
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
@@ -23,7 +26,7 @@ from accounts.models import User
 from cpts_portal.queueing import send_after_commit
 from exports.models import MAX_ATTEMPTS, ExportJob
 from exports.spec import ExportError, ExportSpec
-from exports.writers import Export, export_prepare
+from exports.writers import Export, Progress, export_prepare
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,30 @@ def export_job_start(*, export: Export, user: User) -> ExportJob:
 
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
-    """Build the job's file, reporting progress on the job row; a failure is recorded, not
-    raised (a user-facing ExportError keeps its message, anything else a generic one).
+    """Build a cohort export's file (see `job_build`)."""
+
+    def write(handle: BinaryIO, progress: Progress) -> None:
+        spec = ExportSpec.from_json(job.parameters)
+        export = export_prepare(spec=spec, user=job.requested_by)
+        job.total = export.count()
+        job.save(update_fields=["total"])
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        for chunk in export.lines(progress):
+            text.write(chunk)
+        text.flush()
+        text.detach()
+
+    return job_build(job=job, write=write)
+
+
+JobWriter = Callable[[BinaryIO, Progress], None]
+
+
+def job_build(*, job: ExportJob, write: JobWriter) -> ExportJob:
+    """Run a background job's `write(handle, progress)` into a temporary file (memory stays
+    flat), then move the file to storage. `write` sets `job.total`; `progress(done)` records
+    how far it got. A failure is recorded, not raised (a user-facing ExportError keeps its
+    message, anything else a generic one). Cohort exports and report bundles share it.
 
     Only a job that is pending, or running without progress for EXPORTS_JOB_STALE_AFTER (its
     worker died), is started: a message delivered twice, or redelivered after a worker was
@@ -64,31 +89,24 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
     job.refresh_from_db()
     if not claimed:
         return job
+
+    def progress(done: int) -> None:
+        job.done = done
+        job.touched_at = timezone.now()
+        job.save(update_fields=["done", "touched_at"])
+
     try:
-        spec = ExportSpec.from_json(job.parameters)
-        export = export_prepare(spec=spec, user=job.requested_by)
-        job.total = export.count()
-        job.save(update_fields=["total"])
-
-        def progress(done: int) -> None:
-            job.done = done
-            job.touched_at = timezone.now()
-            job.save(update_fields=["done", "touched_at"])
-
-        # Written to a temporary file first, then moved to storage: memory stays flat.
         with tempfile.TemporaryFile("w+b") as handle:
-            text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-            for chunk in export.lines(progress):
-                text.write(chunk)
-            text.flush()
+            write(handle, progress)
             handle.seek(0)
             job.file.save(job.filename, File(handle), save=False)
-            text.detach()
     except ExportError as error:
         return _job_failed(job, str(error))
     except Exception:
         logger.exception("Export job %s failed", job.pk)
-        return _job_failed(job, "L'export a échoué. Réessayez, ou signalez-le à l'équipe FCPTS.")
+        return _job_failed(
+            job, "Le fichier n'a pas pu être préparé. Réessayez, ou signalez-le à l'équipe FCPTS."
+        )
     job.status = ExportJob.Status.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "file", "finished_at"])
@@ -130,11 +148,18 @@ def export_jobs_reconcile(*, now: datetime | None = None) -> dict[str, int]:
             # Not queued again before another grace period, however long the queue is.
             job.touched_at = now
             job.save(update_fields=["touched_at"])
-        build_export.delay(job.pk)
+        _builder(job, default=build_export).delay(job.pk)
         counts["requeued"] += 1
     if any(counts.values()):
         logger.info("Export jobs reconciled: %s", counts)
     return counts
+
+
+def _builder(job: ExportJob, *, default: Task) -> Task:
+    """The task that builds this job: a job of another app (a bundle of reports) names its
+    own in `parameters["task"]`, so that exports needs to know nothing of that app."""
+    name = job.parameters.get("task")
+    return current_app.tasks[name] if name else default
 
 
 def _job_failed(job: ExportJob, message: str) -> ExportJob:

@@ -1,3 +1,5 @@
+import mimetypes
+
 from django.contrib import messages
 from django.http import (
     FileResponse,
@@ -85,9 +87,10 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = export_job.file.open("rb")
     except FileNotFoundError as missing:
         raise Http404 from missing
+    # A cohort CSV (UTF-8), or a ZIP of reports (reports.services.bundle_start).
+    content_type = mimetypes.guess_type(export_job.filename)[0] or "application/octet-stream"
+    if content_type.startswith("text/"):
+        content_type += "; charset=utf-8"
     return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=export_job.filename,
-        content_type="text/csv; charset=utf-8",
+        handle, as_attachment=True, filename=export_job.filename, content_type=content_type
     )

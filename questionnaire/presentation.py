@@ -8,7 +8,7 @@ from typing import Any
 from django.http import QueryDict
 
 from questionnaire import rules
-from questionnaire.models import Question
+from questionnaire.models import Dimension, Question
 from questionnaire.postdata import field_name, read_answer
 from questionnaire.selectors import ResponseState, Section
 
@@ -102,3 +102,35 @@ def section_fields(
             )
         )
     return fields
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    question: Question
+    applicable: bool
+    label: str | None  # the answer as French text; None when unanswered
+
+
+def answers_by_dimension(
+    state: ResponseState,
+) -> dict[Dimension, list[tuple[Section, list[ReviewRow]]]]:
+    """Every question of the response with its answer as text, by dimension then section: the
+    review page and the report's appendix."""
+    dimensions: dict[Dimension, list[tuple[Section, list[ReviewRow]]]] = {}
+    for section in state.sections:
+        rows = []
+        for question in section.questions:
+            answer = state.answers.get(question.id)
+            rows.append(
+                ReviewRow(
+                    question=question,
+                    applicable=question.id in state.applicable_ids,
+                    label=(
+                        answer_label(question, answer.value, answer.other_text)
+                        if answer is not None
+                        else None
+                    ),
+                )
+            )
+        dimensions.setdefault(section.subdimension.dimension, []).append((section, rows))
+    return dimensions

@@ -19,7 +19,7 @@ from accounts.scoping import (
 from questionnaire import extensions, selectors, services
 from questionnaire.models import Answer, Campaign, Question, Response
 from questionnaire.postdata import read_answer, read_identifier, read_revision
-from questionnaire.presentation import answer_label, section_fields
+from questionnaire.presentation import answer_label, answers_by_dimension, section_fields
 from questionnaire.rules import AnswerInvalid
 
 
@@ -216,30 +216,13 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_response_for_user(request.user, pk)
     state = selectors.response_state(response)
     editable = responses_editable_by(request.user).filter(pk=pk).exists()
-    dimensions: dict = {}
-    for current in state.sections:
-        rows = [
-            (
-                question,
-                question.id in state.applicable_ids,
-                answer_label(
-                    question,
-                    state.answers[question.id].value,
-                    state.answers[question.id].other_text,
-                )
-                if question.id in state.answers
-                else None,
-            )
-            for question in current.questions
-        ]
-        dimensions.setdefault(current.subdimension.dimension, []).append((current, rows))
     return render(
         request,
         "questionnaire/review.html",
         {
             "response": response,
             "state": state,
-            "dimensions": dimensions,
+            "dimensions": answers_by_dimension(state),
             "editable": editable,
             "can_submit": editable and can_submit(request.user),
             "can_manage": can_manage_campaigns(request.user),

@@ -66,6 +66,8 @@ def test_bench_tiny_prints_every_line_of_the_table(bench_database_url, tmp_path)
         "wide CSV export of one campaign",
         "territory overview page (largest region)",
         "`rescore` of every submitted response",
+        "PDF report of one CPTS",
+        "ZIP bundle of 3 CPTS reports",
         "autosave under load",
     ):
         line = next((ln for ln in output.splitlines() if ln.startswith(f"| {measure}")), None)

@@ -170,6 +170,8 @@ def routes(users, territory, campaign, grid):
         "collegial:synthesis_keep": {"pk": draft.pk},
         "collegial:synthesis_keep_unanimous": {"pk": draft.pk},
         "collegial:agenda": {"pk": draft.pk},
+        "reports:pdf": {"pk": submitted.pk},
+        "reports:bundle": {},
     }
 
 

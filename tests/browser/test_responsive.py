@@ -88,6 +88,7 @@ def pages(demo_site):
         ("demo-ars-idf", "dashboard", "/tableaux-de-bord/"),
         ("demo-ars-idf", "second-factor", "/compte/double-authentification/"),
         ("demo-ars-idf", "second-factor-enrol", "/compte/double-authentification/activer/"),
+        ("demo-ars-idf", "reports-bundle", "/tableaux-de-bord/rapports/?campagne=campagne-2025"),
         ("demo-fcpts", "dashboard-national", "/tableaux-de-bord/"),
         ("demo-fcpts", "cpts", f"/tableaux-de-bord/cpts/{a_2025.cpts_id}/"),
         ("demo-fcpts", "compare", f"/tableaux-de-bord/comparer/{compare}"),

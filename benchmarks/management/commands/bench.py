@@ -32,8 +32,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cpts_bench"
 class Command(BaseCommand):
     help = (
         "Benchmark on a synthetic cohort in a separate PostgreSQL database (created, then "
-        "dropped): CSV export, territory overview, rescore, autosave under load, each against a "
-        "baseline measured in the same run."
+        "dropped): CSV export, territory overview, rescore, PDF reports and bundles, autosave "
+        "under load, each against a baseline measured in the same run."
     )
 
     def add_arguments(self, parser):
@@ -85,6 +85,7 @@ class Command(BaseCommand):
         from benchmarks.database import database_drop, database_recreate
         from benchmarks.load import measure_load
         from benchmarks.report import table
+        from benchmarks.report_pdf import BUNDLE_SIZES, measure_reports
         from scoring.models import ScoringGrid
 
         spec = cohorts.SIZES[size]
@@ -121,6 +122,11 @@ class Command(BaseCommand):
                 count=spec.reminder_participants, version=grid.questionnaire, profile_dir=profile
             )
             self._step(
+                f"PDF reports: one CPTS, then a bundle of {BUNDLE_SIZES[size]}, vs a one-page "
+                "document…"
+            )
+            reports = measure_reports(size=size)
+            self._step(
                 f"Autosave under load: {spec.load_users} users, {spec.load_seconds} s each for "
                 "autosave and the bare view…"
             )
@@ -137,7 +143,7 @@ class Command(BaseCommand):
             self.stdout.write("")
             self.stdout.write(self._context(size, cohort, time.perf_counter() - started))
             self.stdout.write("")
-            self.stdout.write(table([export, overview, rescore, load, reminders]))
+            self.stdout.write(table([export, overview, rescore, *reports, load, reminders]))
         finally:
             if keep:
                 self._step(f"Database {database['NAME']} kept (--keep).")
