@@ -301,6 +301,11 @@ EXPORTS_JOB_STALE_AFTER = env.int("EXPORTS_JOB_STALE_AFTER", default=120)
 CELERY_BEAT_SCHEDULE = {
     # Opening and closing on their dates; idempotent, so running it hourly is harmless and
     # bounds the delay after midnight to an hour.
+    # Reminders of the action plans' due dates (idempotent: one message per event).
+    "send-plan-reminders": {
+        "task": "improvement.tasks.send_plan_reminders",
+        "schedule": 24 * 3600.0,
+    },
     "campaigns-follow-calendar": {
         "task": "campaigns.tasks.follow_calendar",
         "schedule": 3600.0,

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Membership, User
 from improvement.library import LibraryError, read_library_file, validate_library
 from improvement.models import Action, ActionPlan, PlanReview, RecommendationLibrary
 from improvement.selectors import latest_library, library_spec
+from mailing.services import absolute_url, message_send
 from questionnaire.definition import checksum
 from questionnaire.models import Response, SubDimension
 from scoring.models import ScoringGrid
@@ -178,3 +180,55 @@ def plan_review(
         plan=plan, next_response=next_response, defaults={"reviewed_by": user}
     )
     return review
+
+
+# --- Reminders of the plan's due dates ---------------------------------------------------------
+
+# To a plan's coordinators, 14 days before an open action's due date and 7 days after it passed,
+# through the mailing app: one message per event key, so a beat task run twice, or a missed day
+# caught up, never sends twice; a changed due date is a new event.
+REMINDER_BEFORE_DAYS = 14
+REMINDER_AFTER_DAYS = 7
+
+
+def plan_reminders_send(*, today: dt.date) -> int:
+    """Queue the reminders due on `today` (and any missed since); returns how many were new."""
+    open_statuses = [Action.Status.TODO, Action.Status.DOING]
+    actions = (
+        Action.objects.filter(status__in=open_statuses, due_on__isnull=False)
+        .filter(due_on__lte=today + dt.timedelta(days=REMINDER_BEFORE_DAYS))
+        .select_related("plan__response__cpts", "plan__response__campaign")
+    )
+    sent = 0
+    for action in actions:
+        if today < action.due_on:
+            moment = "avant"
+        elif today >= action.due_on + dt.timedelta(days=REMINDER_AFTER_DAYS):
+            moment = "apres"
+        else:
+            continue
+        response = action.plan.response
+        coordinators = Membership.objects.filter(
+            cpts_id=response.cpts_id, user__role=User.Role.COORDINATOR, user__is_active=True
+        ).select_related("user")
+        for membership in coordinators:
+            user = membership.user
+            message = message_send(
+                key=f"plan-reminder:{action.pk}:{moment}:{action.due_on.isoformat()}:{user.pk}",
+                to=user.email,
+                template="plan_reminder",
+                context={
+                    "user_name": user.get_full_name() or user.username,
+                    "cpts_name": response.cpts.name,
+                    "action_title": action.title,
+                    "owner_name": action.owner_name,
+                    "due_on": action.due_on,
+                    "status": action.get_status_display(),
+                    "overdue": moment == "apres",
+                    "plan_url": absolute_url(
+                        reverse("improvement:plan", kwargs={"pk": response.pk})
+                    ),
+                },
+            )
+            sent += message is not None
+    return sent
