@@ -20,11 +20,24 @@ class AccountForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         self.user = user
-        kwargs.setdefault(
-            "initial",
-            {"first_name": user.first_name, "last_name": user.last_name, "email": user.email},
-        )
+        self.memberships = list(user.memberships.select_related("cpts").order_by("cpts__name"))
+        initial = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+        # One's function in each CPTS (recorded with a submission: employees and board members).
+        for membership in self.memberships:
+            initial[f"function_{membership.pk}"] = membership.function
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
+        for membership in self.memberships:
+            self.fields[f"function_{membership.pk}"] = forms.ChoiceField(
+                label=f"Fonction dans {membership.cpts.name}",
+                choices=[("", "—"), *Membership.Function.choices],
+                required=False,
+            )
+
+    @property
+    def functions(self) -> dict[int, str]:
+        """{membership id: function} as chosen (after is_valid)."""
+        return {m.pk: self.cleaned_data[f"function_{m.pk}"] for m in self.memberships}
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()

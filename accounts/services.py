@@ -53,13 +53,24 @@ def email_taken(*, email: str, user: User) -> bool:
     return User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
 
 
-def account_update(*, user: User, first_name: str, last_name: str, email: str) -> User:
+def account_update(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    functions: dict[int, str] | None = None,
+) -> User:
+    """One's name, e-mail and, per CPTS, function ({membership id: function code})."""
     email = email.strip()
     with transaction.atomic():
         if email_taken(email=email, user=user):
             raise EmailTaken(email)
         user.first_name, user.last_name, user.email = first_name.strip(), last_name.strip(), email
         user.save(update_fields=["first_name", "last_name", "email"])
+        for membership in user.memberships.filter(pk__in=list(functions or {})):
+            membership.function = functions[membership.pk]
+            membership.save(update_fields=["function"])
     return user
 
 

@@ -86,7 +86,13 @@ def account(request: HttpRequest) -> HttpResponse:
     form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_update(user=request.user, **form.cleaned_data)
+            services.account_update(
+                user=request.user,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                email=form.cleaned_data["email"],
+                functions=form.functions,
+            )
         except services.EmailTaken:  # taken between the form's check and the write
             form.add_error("email", AccountForm.EMAIL_TAKEN)
         else:

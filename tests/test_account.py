@@ -44,6 +44,23 @@ def test_account_page_shows_and_updates_name_and_email(client, coordinator):
     )
 
 
+def test_account_page_sets_ones_function_in_each_cpts(client, coordinator):
+    membership = coordinator.memberships.select_related("cpts").first()
+    client.force_login(coordinator)
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert f"Fonction dans {membership.cpts.name}" in page
+    form = {"first_name": "Camille", "last_name": "Martin", "email": "camille@example.org"}
+    client.post(reverse("accounts:account"), {**form, f"function_{membership.pk}": "president"})
+    membership.refresh_from_db()
+    assert membership.function == "president"
+    refused = client.post(
+        reverse("accounts:account"), {**form, f"function_{membership.pk}": "pape"}
+    )
+    assert refused.status_code == 200 and "Sélectionnez un choix valide" in refused.content.decode()
+    membership.refresh_from_db()
+    assert membership.function == "president"
+
+
 def test_an_email_used_by_another_account_is_refused_whatever_its_case(client, coordinator):
     UserFactory(email="Pris@Example.org")
     client.force_login(coordinator)
