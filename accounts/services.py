@@ -78,8 +78,13 @@ def account_update(
 def account_delete(*, user: User) -> None:
     """Deactivate and anonymise: the row stays, so answers and history keep an author, but it
     names nobody ("utilisateur supprimé"), can never log in and belongs to no CPTS."""
-    old_username = user.username
+    old_username, old_email = user.username, user.email
     user.memberships.all().delete()
+    # The e-mail log names the person too (the address, "Bonjour <name>" in the bodies).
+    if old_email:
+        SentMessage.objects.filter(to__iexact=old_email).update(
+            to="", subject="(message d'un compte supprimé)", body_text="", body_html=""
+        )
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     # The login journal names the user and their addresses.

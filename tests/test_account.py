@@ -7,6 +7,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, User
+from mailing.models import SentMessage
 from questionnaire.models import Answer
 from tests.factories import ResponseFactory, UserFactory
 from tests.helpers import save
@@ -162,6 +163,14 @@ def test_deleting_an_account_needs_the_password_and_a_confirmation(client, coord
 def test_deleting_an_account_anonymises_it_everywhere(client, coordinator, users, draft, q):
     save(draft, q(4), "total", coordinator)
     TOTPDevice.objects.create(user=coordinator, confirmed=True)
+    mail = SentMessage.objects.create(
+        key="team:1",
+        to=coordinator.email.upper(),
+        template="team_added",
+        subject="Vous faites partie de l'équipe",
+        body_text=f"Bonjour {coordinator.get_full_name()}",
+        body_html=f"<p>Bonjour {coordinator.get_full_name()}</p>",
+    )
     username = coordinator.username
     client.force_login(coordinator)
     response = client.post(
@@ -177,6 +186,8 @@ def test_deleting_an_account_anonymises_it_everywhere(client, coordinator, users
     assert deleted.anonymised_at is not None and str(deleted) == "utilisateur supprimé"
     assert not Membership.objects.filter(user=deleted).exists()
     assert not TOTPDevice.objects.filter(user=deleted).exists()
+    mail = SentMessage.objects.get(pk=mail.pk)
+    assert (mail.to, mail.body_text, mail.body_html) == ("", "", "")  # the log names nobody
     assert client.get(reverse("accounts:account")).status_code == 302  # signed out
     refused = client.post(reverse("login"), {"username": username, "password": PASSWORD})
     assert refused.status_code == 200
