@@ -312,6 +312,8 @@ def invitations_send(*, campaign: Campaign, dry_run: bool = False) -> list[Plann
     planned = []
     for participant in _reachable_participants(campaign):
         invited = {m.email for m in participant.messages.all() if m.rule_id is None}
+        if participant.invited_at and not invited:
+            continue  # marked invited without a message (the demo data, an invitation by hand)
         for email in selectors.contact_emails(participant):
             if email not in invited:
                 planned.append(PlannedMessage(participant, email, None, 0))

@@ -270,6 +270,8 @@ def test_send_due_reminders_after_the_demo_data_reminds_the_cpts_not_started(
     }
     assert reminded and reminded == not_started & with_contacts
     assert not CampaignMessage.objects.exists()  # dry run
+    # The demo's participants count as invited already: nothing to send.
+    assert services.invitations_send(campaign=campaign, dry_run=True) == []
 
 
 def test_the_weekly_digest_goes_to_subscribers_once_a_week(
