@@ -2,7 +2,9 @@
 (time-machine): once per contact, only to those the rule targets at send time."""
 
 import datetime as dt
+import os
 import threading
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,10 +17,15 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns import services
 from campaigns.models import CampaignMessage, ParticipantContact, ReminderRule
+from campaigns.tasks import send_due_reminders
+from cpts_portal.celery import app as celery_app
 from mailing.models import SentMessage
 from questionnaire.models import Campaign, Response
+from territories.reference import ensure_reference_territories
+from tests.broker import wait_until
+from tests.celery_worker import celery_worker
 from tests.factories import CampaignFactory, ResponseFactory, UserFactory
-from tests.smtp import REFUSED_DOMAIN, first_link, text_of
+from tests.smtp import REFUSED_DOMAIN, first_link, smtp_server, text_of
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENS, CLOSES = dt.date(2026, 9, 1), dt.date(2026, 12, 15)
@@ -202,8 +209,9 @@ def test_a_refused_address_is_shown_on_the_campaign_page(
     assert f"Non distribué : inconnu@{REFUSED_DOMAIN}" in page
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_send_each_message_once(questionnaire, territory, users, smtp):
+def test_two_runs_at_once_send_each_message_once(
+    reference_territories, questionnaire, territory, users, smtp
+):
     User.objects.filter(pk=users["coordinator"].pk).update(email="coord@example.org")
     with at(OPENS):
         campaign = CampaignFactory(
@@ -302,3 +310,49 @@ def test_the_weekly_digest_goes_to_subscribers_once_a_week(
     client.post(reverse("campaigns:digest"), {"abonnement": "0"})
     with committed():
         assert services.digests_send(now=monday + dt.timedelta(days=7)) == 0
+
+
+@pytest.fixture
+def reference_territories(transactional_db):
+    """A transactional test empties the tables after itself, reference territories included."""
+    ensure_reference_territories()
+
+
+def test_the_beat_task_run_twice_by_a_real_worker_sends_each_reminder_once(
+    reference_territories, questionnaire, territory, users, tmp_path
+):
+    """The hourly task as beat sends it, to a real worker, twice: one message per contact."""
+    assert celery_app.conf.broker_url.startswith("redis://")
+    today = timezone.localdate()
+    campaign = CampaignFactory(
+        questionnaire=questionnaire,
+        opens_on=today - dt.timedelta(days=20),
+        closes_on=today + dt.timedelta(days=20),
+        status="open",
+    )
+    services.participants_add(campaign=campaign)
+    for key in ("paris_2", "saint_denis"):
+        ParticipantContact.objects.create(
+            participant=campaign.participants.get(cpts=territory[key]), email=f"{key}@example.org"
+        )
+    rule(campaign)
+    queue = f"campaign-mail-{os.getpid()}"
+    log = tmp_path / "worker.log"
+    with (
+        smtp_server() as server,
+        celery_worker(queue=queue, log=log, env={"EMAIL_URL": server.url}),
+    ):
+        first = send_due_reminders.apply_async(queue=queue)
+        second = send_due_reminders.apply_async(queue=queue)
+        counts = sorted([first.get(timeout=60), second.get(timeout=60)])
+        wait_until(
+            lambda: len(server.mailbox.messages) >= 2,
+            timeout=60,
+            message=lambda: f"mailbox: {server.mailbox.messages}",
+        )
+        time.sleep(1)  # long enough for a duplicate, if any, to arrive
+    assert counts == [0, 2]
+    assert sorted(m["To"] for m in server.mailbox.messages) == [
+        "paris_2@example.org",
+        "saint_denis@example.org",
+    ]
