@@ -15,8 +15,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.scoping import responses_visible_to
+from accounts.scoping import plan_responses_readable_by, responses_visible_to
 from exports.models import ExportJob
+from improvement.models import Action
+from improvement.selectors import Piste, SubdimensionPistes, pistes_for, plan_actions, plan_of
 from questionnaire.models import Campaign, Dimension, Response
 from questionnaire.presentation import ReviewRow, answers_by_dimension
 from questionnaire.selectors import Section, response_state
@@ -29,6 +31,8 @@ from territories.models import Department, Region
 
 # How many sub-dimensions the report names as strengths, and as weaknesses.
 HIGHLIGHTS = 3
+# How many pistes de progression it lists (the weakest areas' first; the portal has them all).
+PISTES_SHOWN = 3
 CENT = Decimal("0.01")
 
 
@@ -42,6 +46,12 @@ class ReportData:
     evolution: list[tuple[HistoryPoint, EvolutionPoint]]
     appendix: dict[Dimension, list[tuple[Section, list[ReviewRow]]]]
     peer_minimum: int
+    pistes: list[tuple[SubdimensionPistes, Piste]]
+    pistes_total: int
+    # The action plan's actions, for a reader who may see it (the CPTS's team, or its ARS and
+    # CPAM when the plan is shared with them); empty for anyone else. Without actions, every
+    # reader gets the same report (and the same cached file).
+    plan_actions: list[Action]
 
     @property
     def dimension_labels(self) -> dict[str, str]:
@@ -75,6 +85,12 @@ def report_data(*, user: User, response: Response, grid: ScoringGrid) -> ReportD
     strengths = assessed[:HIGHLIGHTS]
     weaknesses = [p for p in reversed(assessed[-HIGHLIGHTS:]) if p not in strengths]
     bands = _peer_index_quartiles(response=response, grid=grid, history=results.history)
+    pistes = [
+        (area, piste)
+        for cell in pistes_for(response=response, grid=grid).cells
+        for area in cell.subdimensions
+        for piste in area.pistes
+    ]
     evolution = [
         (
             point,
@@ -95,6 +111,13 @@ def report_data(*, user: User, response: Response, grid: ScoringGrid) -> ReportD
         evolution=evolution,
         appendix=answers_by_dimension(response_state(response)),
         peer_minimum=scoring_selectors.SMALL_CELL_MINIMUM,
+        pistes=pistes[:PISTES_SHOWN],
+        pistes_total=len(pistes),
+        plan_actions=(
+            plan_actions(plan_of(response))
+            if plan_responses_readable_by(user).filter(pk=response.pk).exists()
+            else []
+        ),
     )
 
 

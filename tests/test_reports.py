@@ -565,3 +565,57 @@ def test_the_exports_reconciler_builds_a_lost_bundle_with_its_own_task(
     with job.file.open("rb") as handle:
         names = zipfile.ZipFile(handle).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == 1
+
+
+def test_the_report_lists_the_pistes_and_the_plan_for_those_who_may_see_it(
+    client, users, paris_response, django_capture_on_commit_callbacks
+):
+    from improvement.models import Action, ActionPlan
+    from questionnaire.models import SubDimension
+
+    plan = ActionPlan.objects.create(response=paris_response)
+    Action.objects.create(
+        plan=plan,
+        subdimension=SubDimension.objects.filter(
+            dimension__version=paris_response.campaign.questionnaire
+        ).first(),
+        title="Rédiger le plan de réponse aux situations sanitaires exceptionnelles",
+        owner_name="Dr Martin",
+    )
+    client.force_login(users["coordinator"])
+    team = flat(
+        pdf_text(
+            b"".join(
+                get_pdf(
+                    client, paris_response, django_capture_on_commit_callbacks
+                ).streaming_content
+            )
+        )[1]
+    )
+    assert "Pistes de progression" in team and "Réponse qui rapporterait plus" in team
+    assert "Rédiger le plan de réponse aux situations sanitaires exceptionnelles" in team
+
+    client.force_login(users["ars"])  # the plan is not shared with the region
+    territory = flat(
+        pdf_text(
+            b"".join(
+                get_pdf(
+                    client, paris_response, django_capture_on_commit_callbacks
+                ).streaming_content
+            )
+        )[1]
+    )
+    assert "Pistes de progression" in territory
+    assert "Dr Martin" not in territory and "Plan d’action" not in territory
+
+    ActionPlan.objects.filter(pk=plan.pk).update(shared_with_territory=True)
+    shared = flat(
+        pdf_text(
+            b"".join(
+                get_pdf(
+                    client, paris_response, django_capture_on_commit_callbacks
+                ).streaming_content
+            )
+        )[1]
+    )
+    assert "Dr Martin" in shared
