@@ -11,6 +11,10 @@ from playwright.sync_api import expect
 # such a thread unless told otherwise. Only browser test sessions load this file.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Assertions wait up to 15 s: on a shared 2-core machine an autosave (debounce, request, answer)
+# can take longer than Playwright's default 5 s, and a late answer is not a wrong one.
+expect.set_options(timeout=15_000)
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DEMO_PASSWORD = "mot-de-passe-demo"
 
