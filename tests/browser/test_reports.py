@@ -30,7 +30,8 @@ def test_the_results_button_gives_the_demo_cpts_a_report(
     answer = page.request.get(demo_site.url + button.get_attribute("href"))
     assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
     reader = pypdf.PdfReader(io.BytesIO(answer.body()))
-    assert "CPTS A" in reader.pages[0].extract_text() and 6 <= len(reader.pages) <= 8
+    # About six to eight pages; demo CPTS A's many long options and its pistes take a ninth.
+    assert "CPTS A" in reader.pages[0].extract_text() and 6 <= len(reader.pages) <= 9
 
 
 @pytest.mark.parametrize("width", [390, 1280])
