@@ -20,6 +20,7 @@ from questionnaire.postdata import read_answer, read_revision
 from questionnaire.presentation import answer_label, section_fields
 from questionnaire.rules import AnswerInvalid
 from questionnaire.services import AnswerConflict, ResponseNotEditable
+from questionnaire.views import section_page
 
 WRITE_ERRORS = (
     services.CollegialError,
@@ -154,34 +155,16 @@ def rating_section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     own = selectors.get_own_rating(request.user, pk)
     if selectors.rating_editable(own):
         return redirect("collegial:rating", pk=pk)
-    state = selectors.rating_state(own)
-    current = state.section(code)
-    if current is None:
-        raise Http404
-    errors: dict[int, str] = {}
-    if request.method == "POST":
-        errors = _save_rating_section(request, own, current)
-        if not errors:
-            previous, following = state.neighbours(current)
-            if "precedent" in request.POST and previous:
-                return redirect("collegial:rating_section", pk=pk, code=previous.code)
-            if following and "suivant" in request.POST:
-                return redirect("collegial:rating_section", pk=pk, code=following.code)
-            return redirect("collegial:rating", pk=pk)
-        state = selectors.rating_state(own)
-        current = state.section(code)
-    previous, following = state.neighbours(current)
-    return render(
+    return section_page(
         request,
-        "questionnaire/section.html",
-        {
+        pk=pk,
+        code=code,
+        load_state=lambda: selectors.rating_state(own),
+        save=lambda current, _state: _save_rating_section(request, own, current),
+        section_url_name="collegial:rating_section",
+        review_url_name="collegial:rating",
+        context={
             "response": own.assessment.response,
-            "state": state,
-            "section": current,
-            "previous": previous,
-            "following": following,
-            "fields": section_fields(current, state, request.POST if errors else None, errors),
-            "error_count": len(errors),
             "section_url_name": "collegial:rating_section",
             "review_url_name": "collegial:rating",
             "autosave_url_name": "collegial:rating_autosave",
@@ -194,7 +177,6 @@ def rating_section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
                 "avant l'ouverture de la synthèse."
             ),
         },
-        status=400 if errors else 200,
     )
 
 

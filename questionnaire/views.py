@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -61,28 +63,56 @@ def start(request: HttpRequest, campaign_slug: str, cpts_pk: int) -> HttpRespons
 @gate(can_fill_questionnaires)
 def section(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     response = get_response_for_user(request.user, pk, write=True)
-    state = selectors.response_state(response)
+    return section_page(
+        request,
+        pk=pk,
+        code=code,
+        load_state=lambda: selectors.response_state(response),
+        save=lambda current, state: _save_section(request, response, current, state),
+        section_url_name="questionnaire:section",
+        review_url_name="questionnaire:review",
+        context={"response": response},
+    )
+
+
+def section_page(
+    request: HttpRequest,
+    *,
+    pk: int,
+    code: str,
+    load_state: Callable[[], selectors.ResponseState],
+    save: Callable[[selectors.Section, selectors.ResponseState], dict[int, str]],
+    section_url_name: str,
+    review_url_name: str,
+    context: dict,
+) -> HttpResponse:
+    """One section's page, for the official response and for a rater's own answers alike:
+    show it, or save it and go to the previous or next section, or to the review, as asked.
+
+    A section with refused answers is shown again (400) with the refusals, the valid answers
+    kept."""
+    state = load_state()
     current = state.section(code)
     if current is None:
         raise Http404
     errors: dict[int, str] = {}
     if request.method == "POST":
-        errors = _save_section(request, response, current, state)
+        errors = save(current, state)
         if not errors:
             previous, following = state.neighbours(current)
             if "precedent" in request.POST and previous:
-                return redirect("questionnaire:section", pk=pk, code=previous.code)
+                return redirect(section_url_name, pk=pk, code=previous.code)
             if following and "suivant" in request.POST:
-                return redirect("questionnaire:section", pk=pk, code=following.code)
-            return redirect("questionnaire:review", pk=pk)
-        state = selectors.response_state(response)
+                return redirect(section_url_name, pk=pk, code=following.code)
+            return redirect(review_url_name, pk=pk)
+        state = load_state()
         current = state.section(code)
     previous, following = state.neighbours(current)
     return render(
         request,
         "questionnaire/section.html",
         {
-            "response": response,
+            **context,
             "state": state,
             "section": current,
             "previous": previous,
