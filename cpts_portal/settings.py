@@ -56,8 +56,8 @@ INSTALLED_APPS = [
     "dashboards",
     "exports",
     "improvement",
-    "privacy",
     "collegial",
+    "privacy",
     "reports",
     # Top of the dependency order: seeds every app below it (`load_demo_data`).
     "demo",

@@ -1,6 +1,7 @@
 """Everything the portal holds on one user ("Télécharger mes données", GDPR art. 15 and 20).
 
-Below `questionnaire` in the dependency order: it reads the account and the answers.
+It sits after every app that holds something written by or sent to a user (answers,
+individual ratings, plan actions, export files, e-mails) and reads them; none reads it.
 """
 
 from typing import Any
@@ -9,6 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import has_second_factor, recovery_codes_left
+from collegial.models import Rating
+from exports.models import ExportJob
+from improvement.models import Action
+from mailing.models import SentMessage
 from questionnaire.models import Answer, Response
 from questionnaire.presentation import answer_label
 
@@ -27,7 +32,9 @@ def _response_fields(response: Response) -> dict[str, Any]:
 def personal_data(user: User) -> dict[str, Any]:
     """Everything the portal holds on `user` that is about them or was written by them
     ("Télécharger mes données"): the account, its memberships, the responses they submitted,
-    the answers they last changed and every history row they are the author of."""
+    the answers they last changed, every history row they are the author of, their individual
+    ratings, the plan actions they wrote, the files they asked for and the e-mails sent to
+    them (subject and date: a body may hold a sign-in link, a secret)."""
     answers = (
         Answer.objects.filter(updated_by=user)
         .select_related("question", "response__campaign", "response__cpts")
@@ -44,6 +51,23 @@ def personal_data(user: User) -> dict[str, Any]:
         Response.history.filter(history_user=user)
         .select_related("campaign", "cpts")
         .order_by("history_date", "history_id")
+    )
+    ratings = (
+        Rating.objects.filter(rater=user)
+        .select_related("assessment__response__campaign", "assessment__response__cpts")
+        .prefetch_related("answers__question__options")
+        .order_by("invited_at", "pk")
+    )
+    actions = (
+        Action.objects.filter(created_by=user)
+        .select_related("plan__response__campaign", "plan__response__cpts", "subdimension")
+        .order_by("created_at", "pk")
+    )
+    # An account without an address (some territory staff) was never sent anything.
+    messages = (
+        SentMessage.objects.filter(to__iexact=user.email).order_by("created_at", "pk")
+        if user.email
+        else SentMessage.objects.none()
     )
     submitted = (
         Response.objects.filter(submitted_by=user)
@@ -115,5 +139,56 @@ def personal_data(user: User) -> dict[str, Any]:
                 "reason": record.history_change_reason or "",
             }
             for record in response_history
+        ],
+        "ratings": [
+            {
+                **_response_fields(rating.assessment.response),
+                "invited_at": rating.invited_at,
+                "finished_at": rating.finished_at,
+                "answers": [
+                    {
+                        "question": answer.question.number,
+                        "value": answer.value,
+                        "other_text": answer.other_text,
+                        "label": answer_label(answer.question, answer.value, answer.other_text),
+                    }
+                    for answer in sorted(rating.answers.all(), key=lambda a: a.question.number)
+                ],
+            }
+            for rating in ratings
+        ],
+        "plan_actions": [
+            {
+                **_response_fields(action.plan.response),
+                "title": action.title,
+                "subdimension": action.subdimension.code if action.subdimension_id else None,
+                "owner_name": action.owner_name,
+                "due_on": action.due_on,
+                "status": action.status,
+                "means": action.means,
+                "indicator": action.indicator,
+                "notes": action.notes,
+                "created_at": action.created_at,
+            }
+            for action in actions
+        ],
+        "export_files": [
+            {
+                "filename": job.filename,
+                "parameters": job.parameters,
+                "status": job.status,
+                "created_at": job.created_at,
+                "expires_at": job.expires_at,
+            }
+            for job in ExportJob.objects.filter(requested_by=user).order_by("created_at", "pk")
+        ],
+        "emails_received": [
+            {
+                "date": message.sent_at or message.created_at,
+                "subject": message.subject,
+                "template": message.template,
+                "status": message.status,
+            }
+            for message in messages
         ],
     }

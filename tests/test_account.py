@@ -135,6 +135,63 @@ def test_data_download_holds_the_account_memberships_and_what_the_user_wrote(
     assert "password" not in json.dumps(data)
 
 
+def test_data_download_holds_ratings_plan_actions_files_and_emails_but_no_link(
+    client, coordinator, users, draft, q
+):
+    from collegial.models import Rating
+    from collegial.services import mode_set, raters_invite, rating_answer_save
+    from exports.models import ExportJob
+    from improvement.services import ActionFields, action_create
+
+    assessment = mode_set(
+        response=draft,
+        user=coordinator,
+        collegial=True,
+        synthesis_opens_on=draft.campaign.closes_on,
+    )
+    raters_invite(assessment=assessment, raters=[coordinator], invited_by=coordinator)
+    rating = Rating.objects.get(assessment=assessment, rater=coordinator)
+    rating_answer_save(
+        rating=rating, question=q(4), value="partiel", other_text="", expected_revision=0
+    )
+    subdimension = q(4).subdimension
+    action_create(
+        response=draft,
+        fields=ActionFields(subdimension=subdimension, title="Réunir le bureau", notes="En mars"),
+        user=coordinator,
+    )
+    action_create(
+        response=draft,
+        fields=ActionFields(subdimension=subdimension, title="Action d'un autre"),
+        user=users["member"],
+    )
+    ExportJob.objects.create(
+        requested_by=coordinator, parameters={"format": "wide"}, filename="export.csv"
+    )
+    SentMessage.objects.create(
+        key="reset:1",
+        to="CAMILLE@example.org",
+        template="password_reset",
+        subject="Réinitialiser votre mot de passe",
+        body_text="https://portail.example.org/reinitialisation/secret-token/",
+        body_html="",
+    )
+    SentMessage.objects.create(
+        key="reset:2", to="autre@example.org", template="x", subject="Pas pour vous", body_text=""
+    )
+    client.force_login(coordinator)
+    data = client.get(reverse("privacy:account_data")).json()
+    (own,) = data["ratings"]
+    assert own["cpts_name"] == "CPTS Paris Un"
+    assert [(a["question"], a["value"]) for a in own["answers"]] == [(4, "partiel")]
+    assert [a["title"] for a in data["plan_actions"]] == ["Réunir le bureau"]
+    assert data["plan_actions"][0]["notes"] == "En mars"
+    assert [f["filename"] for f in data["export_files"]] == ["export.csv"]
+    subjects = [m["subject"] for m in data["emails_received"]]
+    assert "Réinitialiser votre mot de passe" in subjects and "Pas pour vous" not in subjects
+    assert "secret-token" not in json.dumps(data)
+
+
 def test_data_download_of_territory_staff_names_the_territory_and_no_secret(
     client, users, force_login_verified
 ):
