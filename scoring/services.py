@@ -14,12 +14,14 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from cpts_portal.bulk import rows_insert
+from cpts_portal import bulk
 from questionnaire.definition import checksum
 from questionnaire.models import (
     Dimension,
@@ -29,7 +31,7 @@ from questionnaire.models import (
 )
 from questionnaire.selectors import answers_by_response, questions_of
 from scoring import selectors
-from scoring.arithmetic import Layout, ScoreResult, ScoringPlan, ratio_to_decimal, to_decimal
+from scoring.arithmetic import Layout, ScoringPlan, ratio_to_decimal, to_decimal
 from scoring.grid import GridError, read_grid_file, validate_grid
 from scoring.models import AreaScore, ResponseScore, ScoringGrid
 
@@ -114,7 +116,8 @@ class _Context:
     grid: ScoringGrid
     plan: ScoringPlan
     read_question_ids: list[int]  # the answers scoring reads: scored and condition questions
-    area_keys: dict[str, dict]  # result group → area code → stored key (kind, dimension, …)
+    stored_keys: list[tuple]  # each area's stored key (kind, dimension, …), in `plan.areas` order
+    copy_keys: list[str]  # the same keys in COPY's text format
 
     @classmethod
     def build(cls, grid: ScoringGrid) -> _Context:
@@ -131,17 +134,21 @@ class _Context:
         layout = Layout.from_definition(questionnaire.definition)
         # Plain strings: COPY writes them as they are.
         sub, cell, dim = (str(kind.value) for kind in AreaScore.Kind)
+        keys = {
+            "subdimensions": {
+                s.code: (sub, s.dimension_id, s.constraint, s.pk) for s in subdimensions
+            },
+            "cells": {(d, c): (cell, dimensions[d], c, None) for d, c in layout.cells},
+            "dimensions": {d: (dim, dimensions[d], "", None) for d in layout.dimensions},
+        }
+        plan = selectors.scoring_plan(grid, questions)
+        stored_keys = [keys[group][code] for group, code in plan.areas]
         return cls(
             grid=grid,
-            plan=selectors.scoring_plan(grid, questions),
+            plan=plan,
             read_question_ids=sorted(read),
-            area_keys={
-                "subdimensions": {
-                    s.code: (sub, s.dimension_id, s.constraint, s.pk) for s in subdimensions
-                },
-                "cells": {(d, c): (cell, dimensions[d], c, None) for d, c in layout.cells},
-                "dimensions": {d: (dim, dimensions[d], "", None) for d in layout.dimensions},
-            },
+            stored_keys=stored_keys,
+            copy_keys=["\t".join(map(bulk.copy_text, key)) for key in stored_keys],
         )
 
 
@@ -277,7 +284,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
                 removed.append(score)
                 outcomes[pk] = ScoreOutcome(None, DELETED)
             continue
-        header, areas = _rows(context.plan.score(answers.get(pk, {})), context)
+        header, areas = _rows(answers.get(pk, {}), context)
         if score is not None and stored[score.pk] == (header, areas):
             outcomes[pk] = ScoreOutcome(score, UNCHANGED)
             continue
@@ -305,39 +312,65 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
         ResponseScore.objects.bulk_update(updated, ["index", "level", "computed_at"])
     if created:
         ResponseScore.objects.bulk_create(created)  # sets their ids (RETURNING)
-    rows_insert(
-        AreaScore,
-        AREA_COLUMNS,
-        ((score.pk, *key, *fields) for score, areas in written for key, fields in areas.items()),
-    )
+    if bulk.copy_supported():
+        # An area's row is its score id, then text rendered once: its key's, its figures'.
+        keys = context.copy_keys
+        bulk.rows_copy_text(
+            AreaScore,
+            AREA_COLUMNS,
+            (
+                f"{score.pk}\t{key}\t{fields.text}\n"
+                for score, areas in written
+                for key, fields in zip(keys, areas.values(), strict=True)
+            ),
+        )
+    else:
+        bulk.rows_insert(
+            AreaScore,
+            AREA_COLUMNS,
+            (
+                (score.pk, *key, *fields)
+                for score, areas in written
+                for key, fields in areas.items()
+            ),
+        )
     return outcomes
 
 
-def _rows(result: ScoreResult, context: _Context) -> tuple[tuple, dict]:
-    """The stored form of a result, rounded as the columns round it, for writing and comparing.
+def _rows(values: dict[int, Any], context: _Context) -> tuple[tuple, dict]:
+    """The stored form of a response's result, rounded as the columns round it, for writing and
+    comparing.
 
     Only the response's and its areas' figures: a question's points are recomputed from the
     answers where they are shown (`selectors.question_points`), not stored."""
-    header = (
-        to_decimal(result.index, 2) if result.index is not None else None,
-        result.level.code if result.level else "",
+    sums, index, level = context.plan.area_sums(values)
+    header = (to_decimal(index, 2) if index is not None else None, level.code if level else "")
+    scale = context.plan.scale
+    return header, dict(
+        zip(context.stored_keys, [_area_fields(e, p, scale) for e, p in sums], strict=True)
     )
-    areas: dict[tuple, tuple] = {}
-    for group, found in (
-        ("subdimensions", result.subdimensions),
-        ("cells", result.cells),
-        ("dimensions", result.dimensions),
-    ):
-        keys = context.area_keys[group]
-        for code, area in found.items():
-            # From the area's integers: the roundings of its exact fractions, cached.
-            earned, possible, scale = area.scaled_earned, area.scaled_possible, area.scale
-            areas[keys[code]] = (
-                ratio_to_decimal(earned, scale, 4),
-                ratio_to_decimal(possible, scale, 4),
-                ratio_to_decimal(100 * earned, possible, 2) if possible else None,
-            )
-    return header, areas
+
+
+class _AreaFields(tuple):
+    """An area's stored (earned, possible, value), equal to the tuple read back from its row,
+    with `text`: the same in COPY's text format."""
+
+    text: str
+
+
+@lru_cache(maxsize=65_536)
+def _area_fields(earned: int, possible: int, scale: int) -> _AreaFields:
+    """An area's stored figures from its scaled integers. Cached: a cohort's areas share few
+    pairs (the common scale is small), so most areas cost one lookup."""
+    fields = _AreaFields(
+        (
+            ratio_to_decimal(earned, scale, 4),
+            ratio_to_decimal(possible, scale, 4),
+            ratio_to_decimal(100 * earned, possible, 2) if possible else None,
+        )
+    )
+    fields.text = "\t".join(map(bulk.copy_text, fields))
+    return fields
 
 
 def _stored_rows(scores: list[ResponseScore]) -> dict[int, tuple[tuple, dict]]:

@@ -23,8 +23,11 @@ from tests.helpers import MINIMAL, MIXED, make_response
 def write_path(request, monkeypatch):
     """Which way rows are written; counts the COPY statements to prove which one ran."""
     copies = []
-    original = bulk.rows_copy
-    monkeypatch.setattr(bulk, "rows_copy", lambda *args: copies.append(args[0]) or original(*args))
+    for name in ("rows_copy", "rows_copy_text"):
+        original = getattr(bulk, name)
+        monkeypatch.setattr(
+            bulk, name, lambda *args, original=original: copies.append(args[0]) or original(*args)
+        )
     if request.param == "copy":
         if not bulk.copy_supported():
             pytest.skip("COPY needs PostgreSQL with psycopg 3")
