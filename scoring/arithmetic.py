@@ -145,6 +145,7 @@ class ScoringPlan:
             members = [positions[n] for n, r, *_ in self._scored if r.dimension == dimension]
             self._areas.append(("dimensions", dimension, members))
         self._weights = [_scaled(rule.weight, self.scale) for _n, rule, *_ in self._scored]
+        self._factors = [rule.weight * self.scale / rule.maximum for _n, rule, *_ in self._scored]
         self._areas = [
             (group, key, [(i, self._weights[i], self._scored[i][0]) for i in members])
             for group, key, members in self._areas
@@ -258,8 +259,10 @@ class ScoringPlan:
         # A question that does not apply leaves numerator and denominator: no contribution.
         if points is None:
             return outcome, None, 0
-        scaled = _scaled(outcome.earned, self.scale)
-        weight = self._weights[self._position[number]]
+        position = self._position[number]
+        # weight × p / m × scale, with weight × scale / m worked out once per question.
+        scaled = _scaled(points * self._factors[position], 1)
+        weight = self._weights[position]
         if not 0 <= scaled <= weight:  # the packed sums of `area_sums` would be wrong
             raise ArithmeticError(f"Q{number}: contribution {outcome.earned} not in [0, weight]")
         return outcome, scaled, weight * self._pack + scaled
