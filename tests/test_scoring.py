@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from questionnaire import rules
 from scoring import selectors, services
-from scoring.arithmetic import NOT_APPLICABLE, score_answers
+from scoring.arithmetic import NOT_APPLICABLE, ScoringPlan, score_answers
 from scoring.grid import GridError, GridSpec, read_grid_file, validate_grid
 from tests.helpers import (
     GRID_PATH,
@@ -383,6 +383,21 @@ def test_every_score_stays_within_its_bounds(model, data):
     assert result.level == max(
         (lv for lv in spec.levels if lv.minimum <= result.index), key=lambda lv: lv.minimum
     )
+
+
+@PROPERTY
+@given(data=st.data())
+def test_what_a_rescore_stores_is_what_score_gives(model, data):
+    """`area_sums` (the stored figures), from a plan that has already scored other answers,
+    equals `score` from a fresh plan: the packed sums and the outcome caches change nothing."""
+    spec, layout, questions = model
+    shared = ScoringPlan(grid=spec, layout=layout, questions=questions)
+    for values in data.draw(st.lists(answer_sets(questions), min_size=1, max_size=4)):
+        sums, index, level = shared.area_sums(values)
+        result = ScoringPlan(grid=spec, layout=layout, questions=questions).score(values)
+        areas = [getattr(result, group)[code] for group, code in shared.areas]
+        assert sums == [(area.scaled_earned, area.scaled_possible) for area in areas]
+        assert (index, level) == (result.index, result.level)
 
 
 @PROPERTY
