@@ -1,6 +1,6 @@
 """Writing many rows at once: PostgreSQL's COPY where it is available, bulk_create elsewhere.
 
-Used by scoring (the ~67 score rows of each response of a rescore batch) and by the bench's
+Used by scoring (the ~31 area rows of each response of a rescore batch) and by the bench's
 cohort generator (millions of answers). Rows are plain tuples in the order of `columns`, which
 are model field names (or attnames such as `department_id`); nothing of the model's save()
 or signals runs, and history tables are not written.
