@@ -11,7 +11,7 @@ scored question is "not assessed" (None), never 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -130,7 +130,7 @@ class ScoringPlan:
         ]
         self.scale = _common_scale(grid)
         self._areas: list[tuple[str, Any, list[int]]] = []
-        positions = {number: i for i, (number, *_rest) in enumerate(self._scored)}
+        positions = self._position = {number: i for i, (number, *_rest) in enumerate(self._scored)}
         for code in layout.subdimensions:
             members = [positions[n] for n, r, *_ in self._scored if r.subdimension == code]
             self._areas.append(("subdimensions", code, members))
@@ -144,34 +144,79 @@ class ScoringPlan:
         for dimension in layout.dimensions:
             members = [positions[n] for n, r, *_ in self._scored if r.dimension == dimension]
             self._areas.append(("dimensions", dimension, members))
-        weights = [_scaled(rule.weight, self.scale) for _n, rule, *_ in self._scored]
+        self._weights = [_scaled(rule.weight, self.scale) for _n, rule, *_ in self._scored]
+        self._factors = [rule.weight * self.scale / rule.maximum for _n, rule, *_ in self._scored]
         self._areas = [
-            (group, key, [(i, weights[i], self._scored[i][0]) for i in members])
+            (group, key, [(i, self._weights[i], self._scored[i][0]) for i in members])
             for group, key, members in self._areas
         ]
-        self._outcomes: dict[tuple, tuple[QuestionOutcome, int | None]] = {}
+        # The areas in the order of `area_sums`: (result group, code) each.
+        self.areas = [(group, key) for group, key, _members in self._areas]
+        self._area_positions = [[i for i, *_ in members] for _g, _k, members in self._areas]
+        # A question's contribution c and weight w (0 and 0 when it does not apply) are summed
+        # as one integer w × pack + c: one sum per area instead of two. Raw points lie in
+        # [0, maximum], so 0 ≤ c ≤ w (checked in `_new_outcome`) and every sum of contributions
+        # stays below the pack, which splits it back exactly.
+        self._pack = 1 + sum(self._weights)
+        # Per scored question: its outcome by answer key (`_found`).
+        self._outcomes: list[dict[Any, tuple[QuestionOutcome, int | None, int]]] = [
+            {} for _ in self._scored
+        ]
+
+    def _found(self, values: Mapping[int, Any]) -> list[tuple[QuestionOutcome, int | None, int]]:
+        """Each scored question's (outcome, scaled contribution or None, packed), in order."""
+        found_all = []
+        for (number, rule, question_id, conditional), cache in zip(
+            self._scored, self._outcomes, strict=True
+        ):
+            value = values.get(question_id)
+            # The key: whether the question applies, then the answer, from which the status
+            # follows. Most answers are option codes (or None): they are their own key, which
+            # no other key equals (`_hashable` gives tuples).
+            if conditional is not None and not rules.is_applicable(conditional, values):
+                key = _NOT_APPLICABLE
+            elif value is None or value.__class__ is str:
+                key = value
+            else:
+                key = _hashable(value)
+            found = cache.get(key)
+            if found is None:
+                if key is _NOT_APPLICABLE:
+                    status, value = NOT_APPLICABLE, None
+                elif _is_unanswered(value):
+                    status, value = UNANSWERED, None
+                else:
+                    status = SCORED
+                found = self._new_outcome(number, rule, status, value)
+                if key is not _UNHASHABLE:
+                    cache[key] = found
+            found_all.append(found)
+        return found_all
+
+    def area_sums(
+        self, values: Mapping[int, Any]
+    ) -> tuple[list[tuple[int, int]], Fraction | None, Level | None]:
+        """What is stored of one response, without the rest of `score`'s result: each area's
+        (scaled earned, scaled possible) in `areas` order, the index and the level. The
+        figures are `score`'s; a rescore, which stores only these, is spared its objects."""
+        packed = [found[2] for found in self._found(values)]
+        pack = self._pack
+        sums = [
+            divmod(sum([packed[i] for i in positions]), pack) for positions in self._area_positions
+        ]
+        # divmod gives (possible, earned); dimensions are the last areas.
+        dimensions = zip(self.layout.dimensions, sums[-len(self.layout.dimensions) :], strict=True)
+        index, level = self._index(
+            (code, earned, possible) for code, (possible, earned) in dimensions
+        )
+        return [(earned, possible) for possible, earned in sums], index, level
 
     def score(self, values: Mapping[int, Any]) -> ScoreResult:
         """Score one response. `values` maps question ids to stored answer values."""
         outcomes: dict[int, QuestionOutcome] = {}
         scaled: list[int | None] = []  # scaled contribution; None when it does not apply
-        cache = self._outcomes
-        for number, rule, question_id, conditional in self._scored:
-            value = values.get(question_id)
-            if conditional is not None and not rules.is_applicable(conditional, values):
-                status, value = NOT_APPLICABLE, None
-            elif _is_unanswered(value):
-                status, value = UNANSWERED, None
-            else:
-                status = SCORED
-            # Most answers are option codes: they are their own key.
-            key = (number, status, value if value.__class__ is str else _hashable(value))
-            found = cache.get(key)
-            if found is None:
-                found = self._new_outcome(number, rule, status, value)
-                if key[2] is not _UNHASHABLE:
-                    cache[key] = found
-            outcomes[number] = found[0]
+        for found in self._found(values):
+            outcomes[found[0].number] = found[0]
             scaled.append(found[1])
 
         scale = self.scale
@@ -189,7 +234,9 @@ class ScoringPlan:
         found = found_areas
 
         dimensions = found["dimensions"]
-        index, level = self._index(dimensions)
+        index, level = self._index(
+            (code, area.scaled_earned, area.scaled_possible) for code, area in dimensions.items()
+        )
         return ScoreResult(
             questions=outcomes,
             subdimensions=found["subdimensions"],
@@ -201,7 +248,7 @@ class ScoringPlan:
 
     def _new_outcome(
         self, number: int, rule: QuestionRule, status: str, value: Any
-    ) -> tuple[QuestionOutcome, int | None]:
+    ) -> tuple[QuestionOutcome, int | None, int]:
         if status == NOT_APPLICABLE:
             points = None
         elif status == UNANSWERED:
@@ -210,18 +257,29 @@ class ScoringPlan:
             points = rule.raw_points(value)
         outcome = QuestionOutcome(number, status, points, rule.maximum, rule.weight)
         # A question that does not apply leaves numerator and denominator: no contribution.
-        return outcome, None if points is None else _scaled(outcome.earned, self.scale)
+        if points is None:
+            return outcome, None, 0
+        position = self._position[number]
+        # weight × p / m × scale, with weight × scale / m worked out once per question.
+        scaled = _scaled(points * self._factors[position], 1)
+        weight = self._weights[position]
+        if not 0 <= scaled <= weight:  # the packed sums of `area_sums` would be wrong
+            raise ArithmeticError(f"Q{number}: contribution {outcome.earned} not in [0, weight]")
+        return outcome, scaled, weight * self._pack + scaled
 
-    def _index(self, dimensions: Mapping[str, AreaOutcome]) -> tuple[Fraction | None, Level | None]:
+    def _index(
+        self, dimensions: Iterable[tuple[str, int, int]]
+    ) -> tuple[Fraction | None, Level | None]:
+        """From each dimension's (code, scaled earned, scaled possible)."""
         # Σ w × 100 × earned / possible over the assessed dimensions, over Σ w: put over one
         # denominator with integers, then a single (reducing) fraction.
         numerator, denominator, total = 0, 1, Fraction(0)
-        for code, area in dimensions.items():
-            if not area.scaled_possible:
+        for code, earned, possible in dimensions:
+            if not possible:
                 continue
             weight = self.grid.dimension_weights[code]
-            term_numerator = weight.numerator * 100 * area.scaled_earned
-            term_denominator = weight.denominator * area.scaled_possible
+            term_numerator = weight.numerator * 100 * earned
+            term_denominator = weight.denominator * possible
             numerator = numerator * term_denominator + term_numerator * denominator
             denominator *= term_denominator
             total += weight
@@ -271,6 +329,7 @@ def _scaled(value: Fraction, scale: int) -> int:
 
 
 _UNHASHABLE = object()
+_NOT_APPLICABLE = object()
 
 
 def _hashable(value: Any) -> Any:

@@ -8,9 +8,11 @@ arithmetic reads it; it is rebuilt from the JSON stored with each loaded grid ve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,11 @@ class QuestionRule:
         if self.rule == "option_points":
             return self.points[value]
         if self.rule == "options_sum":
-            return min(sum((self.points[code] for code in value), Fraction(0)), self.maximum)
+            # In integers over the points' common denominator: a sum of fractions reduces on
+            # every addition, and a rescore meets thousands of distinct combinations.
+            denominator, scaled, maximum = self._scaled_points
+            total = sum([scaled[code] for code in value])
+            return Fraction(min(total, maximum), denominator)
         if self.rule == "options_best":
             return max(self.points[code] for code in value)
         if self.rule == "number_bands":
@@ -73,6 +79,18 @@ class QuestionRule:
             distinct = len({code for code in value.values() if code})
             return min(max(Fraction(distinct - self.minus), Fraction(0)), self.maximum)
         raise ValueError(f"Unknown rule {self.rule!r}")
+
+    @cached_property
+    def _scaled_points(self) -> tuple[int, dict[str, int], int]:
+        """The denominator L of the points and the maximum, each option's points × L, and the
+        maximum × L."""
+        points = self.points.values()
+        denominator = math.lcm(self.maximum.denominator, *(p.denominator for p in points))
+        return (
+            denominator,
+            {code: int(p * denominator) for code, p in self.points.items()},
+            int(self.maximum * denominator),
+        )
 
     def describe(self) -> str:
         """The rule in one French sentence, for the explanation page."""

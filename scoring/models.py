@@ -1,4 +1,3 @@
-from decimal import Decimal
 from functools import cached_property
 
 from django.db import models
@@ -8,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from questionnaire.models import (
     ConstraintType,
     Dimension,
-    Question,
     QuestionnaireVersion,
     Response,
     SubDimension,
@@ -77,35 +75,6 @@ class ResponseScore(models.Model):
     @property
     def level_label(self) -> str:
         return self.grid.level_labels.get(self.level, "")
-
-
-class QuestionScore(models.Model):
-    class Status(models.TextChoices):
-        SCORED = "scored", _("Comptée")
-        UNANSWERED = "unanswered", _("Sans réponse (0 point)")
-        NOT_APPLICABLE = "not_applicable", _("Non applicable (hors calcul)")
-
-    score = models.ForeignKey(ResponseScore, on_delete=models.CASCADE, related_name="questions")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=20, choices=Status.choices)
-    points = models.DecimalField(_("points"), max_digits=10, decimal_places=4, null=True)
-    max_points = models.DecimalField(_("points maximum"), max_digits=10, decimal_places=4)
-    weight = models.DecimalField(_("poids"), max_digits=8, decimal_places=4)
-
-    class Meta:
-        ordering = ["score", "question__number"]
-        constraints = [
-            models.UniqueConstraint(fields=["score", "question"], name="question_score_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.score} – {self.question}"
-
-    @property
-    def earned(self) -> Decimal:
-        if self.points is None:
-            return Decimal(0)
-        return self.weight * self.points / self.max_points
 
 
 class AreaScore(models.Model):

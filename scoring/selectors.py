@@ -11,6 +11,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -27,12 +28,16 @@ from questionnaire.models import (
     SubDimension,
 )
 from questionnaire.presentation import answer_label
-from questionnaire.selectors import questions_of
-from scoring.arithmetic import to_decimal
+from questionnaire.selectors import answers_by_response, questions_of
+from scoring.arithmetic import (
+    Layout,
+    QuestionOutcome,
+    ScoringPlan,
+    to_decimal,
+)
 from scoring.grid import Level, QuestionRule
 from scoring.models import (
     AreaScore,
-    QuestionScore,
     ResponseScore,
     ScoringGrid,
     area_key,
@@ -95,15 +100,86 @@ def stored_score(response: Response, grid: ScoringGrid) -> ResponseScore | None:
                 "areas",
                 AreaScore.objects.select_related("dimension", "subdimension__dimension"),
             ),
-            Prefetch(
-                "questions",
-                QuestionScore.objects.select_related("question").prefetch_related(
-                    "question__options"
-                ),
-            ),
         )
         .first()
     )
+
+
+# A worker scores batch after batch, and submission after submission, with the same grid:
+# its plan, with the outcomes it has remembered, is kept between them. The key holds what the
+# plan is built from (grid and questionnaire contents, question ids), so a grid corrected
+# before use, or another database, never gets a stale plan.
+_PLANS: dict[tuple, ScoringPlan] = {}
+_PLANS_KEPT = 4
+
+
+def scoring_plan(grid: ScoringGrid, questions: list[Question]) -> ScoringPlan:
+    """The grid's plan over `questions` (`questions_of` its questionnaire), built once."""
+    questionnaire = grid.questionnaire
+    key = (
+        grid.checksum,
+        questionnaire.code,
+        questionnaire.checksum,
+        tuple((q.pk, q.number, q.condition_question_id) for q in questions),
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.pop(next(iter(_PLANS)))
+        layout = Layout.from_definition(questionnaire.definition)
+        plan = _PLANS[key] = ScoringPlan(grid=grid.spec, layout=layout, questions=questions)
+    return plan
+
+
+@dataclass(frozen=True)
+class QuestionPoints:
+    """A scored question's figures, rounded as the explanation page shows them.
+
+    Not stored (a rescore would write 35 rows per response for one page): recomputed from the
+    response's answers with the grid's plan, the computation the stored areas come from. Answers
+    change only in a draft (a reopened response loses its scores) and a grid with scores is
+    frozen, so both agree.
+    """
+
+    status: str  # SCORED, UNANSWERED or NOT_APPLICABLE (scoring.arithmetic)
+    points: Decimal | None
+    max_points: Decimal
+    weight: Decimal
+
+    @classmethod
+    def of(cls, outcome: QuestionOutcome) -> QuestionPoints:
+        return cls(
+            status=outcome.status,
+            points=to_decimal(outcome.points, 4) if outcome.points is not None else None,
+            max_points=to_decimal(outcome.maximum, 4),
+            weight=to_decimal(outcome.weight, 4),
+        )
+
+    @property
+    def earned(self) -> Decimal:
+        # From the rounded figures, as the page shows them next to it.
+        if self.points is None:
+            return Decimal(0)
+        return self.weight * self.points / self.max_points
+
+
+def question_points(
+    score: ResponseScore,
+    *,
+    questions: list[Question] | None = None,
+    values: dict[int, Any] | None = None,
+) -> dict[int, QuestionPoints]:
+    """Every scored question of the score's grid, by number, from the response's answers
+    (`values` by question id, read here unless given; `questions`: `questions_of` the grid's
+    questionnaire, read here unless given)."""
+    grid = score.grid
+    if questions is None:
+        questions = questions_of(grid.questionnaire)
+    if values is None:
+        found, _texts = answers_by_response([score.response_id])
+        values = found.get(score.response_id, {})
+    result = scoring_plan(grid, questions).score(values)
+    return {number: QuestionPoints.of(outcome) for number, outcome in result.questions.items()}
 
 
 # --- Results page ----------------------------------------------------------------------------
@@ -287,7 +363,7 @@ def score_history(*, user: User, response: Response, grid: ScoringGrid) -> list[
 class ExplainedQuestion:
     question: Question
     rule: QuestionRule
-    stored: QuestionScore
+    stored: QuestionPoints
     answer_text: str
     scale: list[tuple[str, Decimal]]  # every option with its points, for option rules
 
@@ -335,21 +411,24 @@ class Explanation:
 
 
 def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | None:
-    """Matrix cell → sub-dimensions → questions → answer → points, from the stored scores."""
+    """Matrix cell → sub-dimensions → questions → answer → points, from the stored scores
+    (the questions' points recomputed from the answers: `question_points`)."""
     score = stored_score(response, grid)
     if score is None:
         return None
     spec = grid.spec
-    answers = {
-        a.question_id: a
-        for a in Answer.objects.filter(response=response).select_related("question")
-    }
-    stored_questions = {q.question.number: q for q in score.questions.all()}
+    answers = {a.question_id: a for a in Answer.objects.filter(response=response)}
+    questions = {q.number: q for q in questions_of(grid.questionnaire)}
+    points = question_points(
+        score,
+        questions=list(questions.values()),
+        values={question_id: a.value for question_id, a in answers.items()},
+    )
     areas = _areas_by_key(score)
     by_subdimension: dict[str, list[ExplainedQuestion]] = defaultdict(list)
     for number, rule in sorted(spec.rules.items()):
-        stored = stored_questions[number]
-        question = stored.question
+        stored = points[number]
+        question = questions[number]
         labels = {o.code: o.label for o in rules.choices(question)}
         by_subdimension[rule.subdimension].append(
             ExplainedQuestion(
@@ -390,7 +469,6 @@ def explanation_for(*, response: Response, grid: ScoringGrid) -> Explanation | N
                 cells=cells,
             )
         )
-    questions = {q.number: q for q in questions_of(grid.questionnaire)}
     excluded = []
     for number, reason in sorted(spec.excluded.items()):
         question = questions[number]

@@ -14,25 +14,26 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from cpts_portal.bulk import rows_insert
+from cpts_portal import bulk
 from questionnaire.definition import checksum
 from questionnaire.models import (
     Dimension,
-    Question,
     QuestionnaireVersion,
     Response,
     SubDimension,
 )
 from questionnaire.selectors import answers_by_response, questions_of
 from scoring import selectors
-from scoring.arithmetic import Layout, ScoreResult, ScoringPlan, ratio_to_decimal, to_decimal
+from scoring.arithmetic import Layout, ScoringPlan, ratio_to_decimal, to_decimal
 from scoring.grid import GridError, read_grid_file, validate_grid
-from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
+from scoring.models import AreaScore, ResponseScore, ScoringGrid
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +105,7 @@ class ScoreOutcome:
 # statements per batch, small enough that locks and memory stay modest.
 BATCH_SIZE = 500
 
-QUESTION_FIELDS = ("status", "points", "max_points", "weight")
 AREA_FIELDS = ("earned", "possible", "value")
-QUESTION_COLUMNS = ("score_id", "question_id", *QUESTION_FIELDS)
 AREA_COLUMNS = ("score_id", "kind", "dimension_id", "constraint", "subdimension_id", *AREA_FIELDS)
 
 
@@ -116,10 +115,9 @@ class _Context:
 
     grid: ScoringGrid
     plan: ScoringPlan
-    question_ids: dict[int, int]  # question number → id
-    constants: dict[int, tuple]  # question number → stored maximum and weight
     read_question_ids: list[int]  # the answers scoring reads: scored and condition questions
-    area_keys: dict[str, dict]  # result group → area code → stored key (kind, dimension, …)
+    stored_keys: list[tuple]  # each area's stored key (kind, dimension, …), in `plan.areas` order
+    copy_keys: list[str]  # the same keys in COPY's text format
 
     @classmethod
     def build(cls, grid: ScoringGrid) -> _Context:
@@ -136,47 +134,22 @@ class _Context:
         layout = Layout.from_definition(questionnaire.definition)
         # Plain strings: COPY writes them as they are.
         sub, cell, dim = (str(kind.value) for kind in AreaScore.Kind)
+        keys = {
+            "subdimensions": {
+                s.code: (sub, s.dimension_id, s.constraint, s.pk) for s in subdimensions
+            },
+            "cells": {(d, c): (cell, dimensions[d], c, None) for d, c in layout.cells},
+            "dimensions": {d: (dim, dimensions[d], "", None) for d in layout.dimensions},
+        }
+        plan = selectors.scoring_plan(grid, questions)
+        stored_keys = [keys[group][code] for group, code in plan.areas]
         return cls(
             grid=grid,
-            plan=_plan(grid, layout, questions),
-            question_ids={q.number: q.pk for q in questions},
-            constants={
-                n: (to_decimal(rule.maximum, 4), to_decimal(rule.weight, 4))
-                for n, rule in spec.rules.items()
-            },
+            plan=plan,
             read_question_ids=sorted(read),
-            area_keys={
-                "subdimensions": {
-                    s.code: (sub, s.dimension_id, s.constraint, s.pk) for s in subdimensions
-                },
-                "cells": {(d, c): (cell, dimensions[d], c, None) for d, c in layout.cells},
-                "dimensions": {d: (dim, dimensions[d], "", None) for d in layout.dimensions},
-            },
+            stored_keys=stored_keys,
+            copy_keys=["\t".join(map(bulk.copy_text, key)) for key in stored_keys],
         )
-
-
-# A worker scores batch after batch, and submission after submission, with the same grid:
-# its plan, with the outcomes it has remembered, is kept between them. The key holds what the
-# plan is built from (grid and questionnaire contents, question ids), so a grid corrected
-# before use, or another database, never gets a stale plan.
-_PLANS: dict[tuple, ScoringPlan] = {}
-_PLANS_KEPT = 4
-
-
-def _plan(grid: ScoringGrid, layout: Layout, questions: list[Question]) -> ScoringPlan:
-    questionnaire = grid.questionnaire
-    key = (
-        grid.checksum,
-        questionnaire.code,
-        questionnaire.checksum,
-        tuple((q.pk, q.number, q.condition_question_id) for q in questions),
-    )
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) >= _PLANS_KEPT:
-            _PLANS.pop(next(iter(_PLANS)))
-        plan = _PLANS[key] = ScoringPlan(grid=grid.spec, layout=layout, questions=questions)
-    return plan
 
 
 def response_score(*, response: Response, grid: ScoringGrid) -> ScoreOutcome:
@@ -303,7 +276,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
     removed: list[ResponseScore] = []
     created: list[ResponseScore] = []
     updated: list[ResponseScore] = []
-    written: list[tuple[ResponseScore, dict, dict]] = []
+    written: list[tuple[ResponseScore, dict]] = []
     for pk, status, _questionnaire_id in locked:
         score = existing.get(pk)
         if status != Response.Status.SUBMITTED:
@@ -311,8 +284,8 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
                 removed.append(score)
                 outcomes[pk] = ScoreOutcome(None, DELETED)
             continue
-        header, questions, areas = _rows(context.plan.score(answers.get(pk, {})), context)
-        if score is not None and stored[score.pk] == (header, questions, areas):
+        header, areas = _rows(answers.get(pk, {}), context)
+        if score is not None and stored[score.pk] == (header, areas):
             outcomes[pk] = ScoreOutcome(score, UNCHANGED)
             continue
         if score is None:
@@ -324,7 +297,7 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
             outcomes[pk] = ScoreOutcome(score, UPDATED)
         score.index, score.level = header
         score.computed_at = now
-        written.append((score, questions, areas))
+        written.append((score, areas))
 
     if removed:
         ResponseScore.objects.filter(pk__in=[score.pk for score in removed]).delete()
@@ -335,79 +308,77 @@ def _batch_score(response_ids: Sequence[int], context: _Context) -> dict[int, Sc
     if updated:
         # Rewritten rather than matched row by row: an update is the rare case.
         ids = [score.pk for score in updated]
-        QuestionScore.objects.filter(score_id__in=ids).delete()
         AreaScore.objects.filter(score_id__in=ids).delete()
         ResponseScore.objects.bulk_update(updated, ["index", "level", "computed_at"])
     if created:
         ResponseScore.objects.bulk_create(created)  # sets their ids (RETURNING)
-    rows_insert(
-        QuestionScore,
-        QUESTION_COLUMNS,
-        (
-            (score.pk, question_id, *fields)
-            for score, questions, _areas in written
-            for question_id, fields in questions.items()
-        ),
-    )
-    rows_insert(
-        AreaScore,
-        AREA_COLUMNS,
-        (
-            (score.pk, *key, *fields)
-            for score, _questions, areas in written
-            for key, fields in areas.items()
-        ),
-    )
+    if bulk.copy_supported():
+        # An area's row is its score id, then text rendered once: its key's, its figures'.
+        keys = context.copy_keys
+        bulk.rows_copy_text(
+            AreaScore,
+            AREA_COLUMNS,
+            (
+                f"{score.pk}\t{key}\t{fields.text}\n"
+                for score, areas in written
+                for key, fields in zip(keys, areas.values(), strict=True)
+            ),
+        )
+    else:
+        bulk.rows_insert(
+            AreaScore,
+            AREA_COLUMNS,
+            (
+                (score.pk, *key, *fields)
+                for score, areas in written
+                for key, fields in areas.items()
+            ),
+        )
     return outcomes
 
 
-def _rows(result: ScoreResult, context: _Context) -> tuple[tuple, dict, dict]:
-    """The stored form of a result, rounded as the columns round it, for writing and comparing."""
-    header = (
-        to_decimal(result.index, 2) if result.index is not None else None,
-        result.level.code if result.level else "",
+def _rows(values: dict[int, Any], context: _Context) -> tuple[tuple, dict]:
+    """The stored form of a response's result, rounded as the columns round it, for writing and
+    comparing.
+
+    Only the response's and its areas' figures: a question's points are recomputed from the
+    answers where they are shown (`selectors.question_points`), not stored."""
+    sums, index, level = context.plan.area_sums(values)
+    header = (to_decimal(index, 2) if index is not None else None, level.code if level else "")
+    scale = context.plan.scale
+    return header, dict(
+        zip(context.stored_keys, [_area_fields(e, p, scale) for e, p in sums], strict=True)
     )
-    question_ids, constants = context.question_ids, context.constants
-    questions = {
-        question_ids[number]: (
-            outcome.status,
-            to_decimal(outcome.points, 4) if outcome.points is not None else None,
-            *constants[number],
+
+
+class _AreaFields(tuple):
+    """An area's stored (earned, possible, value), equal to the tuple read back from its row,
+    with `text`: the same in COPY's text format."""
+
+    text: str
+
+
+@lru_cache(maxsize=65_536)
+def _area_fields(earned: int, possible: int, scale: int) -> _AreaFields:
+    """An area's stored figures from its scaled integers. Cached: a cohort's areas share few
+    pairs (the common scale is small), so most areas cost one lookup."""
+    fields = _AreaFields(
+        (
+            ratio_to_decimal(earned, scale, 4),
+            ratio_to_decimal(possible, scale, 4),
+            ratio_to_decimal(100 * earned, possible, 2) if possible else None,
         )
-        for number, outcome in result.questions.items()
-    }
-    areas: dict[tuple, tuple] = {}
-    for group, found in (
-        ("subdimensions", result.subdimensions),
-        ("cells", result.cells),
-        ("dimensions", result.dimensions),
-    ):
-        keys = context.area_keys[group]
-        for code, area in found.items():
-            # From the area's integers: the roundings of its exact fractions, cached.
-            earned, possible, scale = area.scaled_earned, area.scaled_possible, area.scale
-            areas[keys[code]] = (
-                ratio_to_decimal(earned, scale, 4),
-                ratio_to_decimal(possible, scale, 4),
-                ratio_to_decimal(100 * earned, possible, 2) if possible else None,
-            )
-    return header, questions, areas
+    )
+    fields.text = "\t".join(map(bulk.copy_text, fields))
+    return fields
 
 
-def _stored_rows(scores: list[ResponseScore]) -> dict[int, tuple[tuple, dict, dict]]:
-    """The stored form of these scores, by score id, as `_rows` gives it: two reads in all."""
+def _stored_rows(scores: list[ResponseScore]) -> dict[int, tuple[tuple, dict]]:
+    """The stored form of these scores, by score id, as `_rows` gives it: one read in all."""
     if not scores:
         return {}
     ids = [score.pk for score in scores]
-    questions: dict[int, dict] = defaultdict(dict)
-    for score_id, question_id, *fields in QuestionScore.objects.filter(
-        score_id__in=ids
-    ).values_list(*QUESTION_COLUMNS):
-        questions[score_id][question_id] = tuple(fields)
     areas: dict[int, dict] = defaultdict(dict)
     for score_id, *row in AreaScore.objects.filter(score_id__in=ids).values_list(*AREA_COLUMNS):
         areas[score_id][tuple(row[:4])] = tuple(row[4:])
-    return {
-        score.pk: ((score.index, score.level), questions[score.pk], areas[score.pk])
-        for score in scores
-    }
+    return {score.pk: ((score.index, score.level), areas[score.pk]) for score in scores}

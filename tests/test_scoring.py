@@ -13,10 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from questionnaire import rules
-from scoring import services
-from scoring.arithmetic import NOT_APPLICABLE, score_answers
+from scoring import selectors, services
+from scoring.arithmetic import NOT_APPLICABLE, ScoringPlan, score_answers
 from scoring.grid import GridError, GridSpec, read_grid_file, validate_grid
-from scoring.models import QuestionScore
 from tests.helpers import (
     GRID_PATH,
     MINIMAL,
@@ -246,11 +245,12 @@ def test_golden_mixed_answers(campaign, grid):
     assert score.index == D("64.50")
     assert score.level == "structuration"
 
-    q17 = QuestionScore.objects.get(score=score, question__number=17)
+    points = selectors.question_points(score)
+    q17 = points[17]
     assert (q17.points, q17.max_points, q17.weight) == (D(1), D(3), D(1))
-    # Excluded questions are not stored; the 35 scored ones are, even when they do not apply.
-    assert not QuestionScore.objects.filter(score=score, question__number__in=[28, 29]).exists()
-    assert score.questions.count() == 35
+    # Excluded questions are not scored; the 35 scored ones are, even when they do not apply.
+    assert not {28, 29} & points.keys()
+    assert len(points) == 35
 
 
 def test_golden_declared_cpts(campaign, grid):
@@ -273,8 +273,8 @@ def test_golden_declared_cpts(campaign, grid):
     assert found["processus"] == found["resultats"] == D("0.00")
     # Index = (2 × 2.4660 + 2 × 0 + 1 × 0) / 5 = 0.9864 → 0.99
     assert score.index == D("0.99")
-    q26 = QuestionScore.objects.get(score=score, question__number=26)
-    assert q26.status == QuestionScore.Status.NOT_APPLICABLE and q26.points is None
+    q26 = selectors.question_points(score)[26]
+    assert q26.status == NOT_APPLICABLE and q26.points is None
     assert score.level == "emergence"
 
 
@@ -383,6 +383,21 @@ def test_every_score_stays_within_its_bounds(model, data):
     assert result.level == max(
         (lv for lv in spec.levels if lv.minimum <= result.index), key=lambda lv: lv.minimum
     )
+
+
+@PROPERTY
+@given(data=st.data())
+def test_what_a_rescore_stores_is_what_score_gives(model, data):
+    """`area_sums` (the stored figures), from a plan that has already scored other answers,
+    equals `score` from a fresh plan: the packed sums and the outcome caches change nothing."""
+    spec, layout, questions = model
+    shared = ScoringPlan(grid=spec, layout=layout, questions=questions)
+    for values in data.draw(st.lists(answer_sets(questions), min_size=1, max_size=4)):
+        sums, index, level = shared.area_sums(values)
+        result = ScoringPlan(grid=spec, layout=layout, questions=questions).score(values)
+        areas = [getattr(result, group)[code] for group, code in shared.areas]
+        assert sums == [(area.scaled_earned, area.scaled_possible) for area in areas]
+        assert (index, level) == (result.index, result.level)
 
 
 @PROPERTY

@@ -9,7 +9,7 @@ from accounts.models import User
 from questionnaire.models import Answer, Response
 from questionnaire.services import response_submit
 from scoring import selectors, services, tasks
-from scoring.models import AreaScore, QuestionScore, ResponseScore, ScoringGrid
+from scoring.models import AreaScore, ResponseScore, ScoringGrid
 from tests.factories import CptsFactory, UserFactory
 from tests.helpers import MIXED, grid_version_2, make_response
 
@@ -21,11 +21,6 @@ def snapshot(grid=None) -> dict:
         "scores": sorted(
             scores.values_list("pk", "response", "grid", "index", "level", "computed_at")
         ),
-        "questions": sorted(
-            QuestionScore.objects.filter(score__in=scores).values_list(
-                "pk", "score", "question", "status", "points", "weight"
-            )
-        ),
         "areas": sorted(
             AreaScore.objects.filter(score__in=scores).values_list(
                 "pk", "score", "kind", "dimension", "constraint", "subdimension", "value"
@@ -34,11 +29,12 @@ def snapshot(grid=None) -> dict:
     }
 
 
-def test_scores_are_stored_per_question_area_and_response(campaign, grid):
+def test_scores_are_stored_per_area_and_response(campaign, grid):
     response = make_response(campaign, MIXED)
     score = services.response_score(response=response, grid=grid).score
-    # 35 scored questions; 19 sub-dimensions + 9 matrix cells + 3 dimensions.
-    assert score.questions.count() == 35
+    # 19 sub-dimensions + 9 matrix cells + 3 dimensions; the 35 scored questions' points are
+    # recomputed from the answers, not stored.
+    assert len(selectors.question_points(score)) == 35
     counts = {kind: score.areas.filter(kind=kind).count() for kind in AreaScore.Kind.values}
     assert counts == {"subdimension": 19, "cell": 9, "dimension": 3}
     assert score.level_label == "Structuration"
@@ -154,8 +150,11 @@ def test_rescore_with_a_new_grid_version_updates_every_response(demo, tmp_path, 
     assert f"Terminé : {submitted} créés, 0 mis à jour, 0 inchangés." in out
     # Every submitted response now has scores under v2, computed with Q2's new weight …
     assert ResponseScore.objects.filter(grid=v2).count() == submitted
-    weights = QuestionScore.objects.filter(score__grid=v2, question__number=2)
-    assert set(weights.values_list("weight", flat=True)) == {1}
+    weights = {
+        selectors.question_points(score)[2].weight
+        for score in ResponseScore.objects.filter(grid=v2).select_related("grid__questionnaire")
+    }
+    assert weights == {1}
     changed = sum(
         1
         for old, new in zip(
