@@ -90,10 +90,24 @@ class AreaScore(models.Model):
 
     score = models.ForeignKey(ResponseScore, on_delete=models.CASCADE, related_name="areas")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    # Without a database constraint or index, on purpose: checking these two keys at commit was
+    # most of a rescore's foreign-key work (about 30 rows per response; README, "Performance"),
+    # and what they point at never goes while they exist. A questionnaire version's dimensions
+    # are only replaced while it has no responses (`questionnaire_load`), so before any score,
+    # and Django's PROTECT still refuses to delete one that a score names (a scan of this
+    # table, for that rare reload only; every read goes through `score`).
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     constraint = models.CharField(max_length=20, choices=ConstraintType.choices, blank=True)
     subdimension = models.ForeignKey(
-        SubDimension, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        SubDimension,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     earned = models.DecimalField(max_digits=12, decimal_places=4)
     possible = models.DecimalField(max_digits=12, decimal_places=4)

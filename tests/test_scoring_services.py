@@ -173,3 +173,19 @@ def test_rescore_with_a_new_grid_version_updates_every_response(demo, tmp_path, 
 def test_rescore_refuses_an_unknown_grid(questionnaire):
     with pytest.raises(CommandError, match="Grille « v9 » inconnue"):
         call_command("rescore", grid="v9")
+
+
+def test_a_dimension_that_scores_name_cannot_be_deleted(cohort):
+    """The area rows' dimension keys have no database constraint (rescore speed): Django's
+    PROTECT is what keeps them pointing at something."""
+    from django.db.models import ProtectedError
+
+    from questionnaire.models import SubDimension
+
+    area = AreaScore.objects.filter(kind=AreaScore.Kind.SUBDIMENSION).select_related(
+        "subdimension"
+    )[0]
+    with pytest.raises(ProtectedError) as refused:
+        SubDimension.objects.filter(pk=area.subdimension_id).delete()
+    assert any(isinstance(o, AreaScore) for o in refused.value.protected_objects)
+    assert SubDimension.objects.filter(pk=area.subdimension_id).exists()
