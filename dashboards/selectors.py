@@ -187,47 +187,71 @@ def territory_aggregates(
     followed: list[Cpts],
 ) -> TerritoryAggregates:
     """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered); `grids` is
-    `latest_grids()`, read once by the caller."""
+    `latest_grids()`, read once by the caller. Two queries: every campaign's overall indexes
+    (the evolution, and this campaign's spread by department and by stage), and the matrix."""
     grid = grids.get(campaign.questionnaire_id)
-    cpts_ids = cpts.values("pk")
     submitted = ResponseScore.objects.filter(
-        response__cpts__in=cpts_ids, response__status=Response.Status.SUBMITTED
+        response__cpts__in=cpts.values("pk"),
+        response__status=Response.Status.SUBMITTED,
+        grid__in=[g.pk for g in grids.values()],
     )
-    indexes = list(
-        submitted.filter(grid=grid, response__campaign=campaign, index__isnull=False)
-        .order_by("response__cpts__department__code")
-        .values_list(
-            "response__cpts__department__code",
-            "response__cpts__department__name",
-            "response__cpts__stage",
-            "index",
-        )
+    rows = submitted.order_by("response__cpts__department__code").values_list(
+        "response__campaign_id",
+        "response__cpts_id",
+        "response__cpts__department__code",
+        "response__cpts__department__name",
+        "response__cpts__stage",
+        "index",
     )
     by_department: dict[str, list[Decimal]] = defaultdict(list)
     by_stage: dict[str, list[Decimal]] = defaultdict(list)
-    for code, name, stage, index in indexes:
-        by_department[f"{name} ({code})"].append(index)
-        by_stage[stage].append(index)
+    by_campaign: dict[int, list[Decimal]] = defaultdict(list)
+    of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    followed_ids = {c.pk for c in followed}
+    # A campaign's scores are all under its questionnaire's grid: this campaign's rows are
+    # those of `grid`.
+    for campaign_id, cpts_id, code, name, stage, index in rows:
+        if cpts_id in followed_ids:
+            of_followed[campaign_id][cpts_id] = index
+        if index is None:
+            continue
+        by_campaign[campaign_id].append(index)
+        if campaign_id == campaign.pk:
+            by_department[f"{name} ({code})"].append(index)
+            by_stage[stage].append(index)
     return TerritoryAggregates(
-        matrix=_mean_matrix(submitted, campaign, grid, dimensions),
+        matrix=_mean_matrix(cpts, campaign, grid, dimensions),
         by_department=[distribution(label, values) for label, values in by_department.items()],
         by_stage=[
             distribution(str(label), by_stage.get(stage, [])) for stage, label in Cpts.Stage.choices
         ],
-        evolution=_evolution(submitted, grids, followed),
+        evolution=[
+            EvolutionPoint(
+                campaign=c,
+                distribution=distribution(c.name, by_campaign[c.pk]),
+                followed=of_followed[c.pk],
+            )
+            for c in campaigns().order_by("year", "opens_on")
+            if c.questionnaire_id in grids
+        ],
         followed=followed,
     )
 
 
 def _mean_matrix(
-    scores: QuerySet[ResponseScore],
+    cpts: QuerySet[Cpts],
     campaign: Campaign,
     grid: ScoringGrid | None,
     dimensions: list[Dimension],
 ) -> list[list[MeanCell]]:
+    # Joined rather than `score__in` a subquery of scores: the planner then reads the cells of
+    # this campaign's scores only (a semi-join over every cell took several times longer).
     rows = (
         AreaScore.objects.filter(
-            score__in=scores.filter(grid=grid, response__campaign=campaign),
+            score__grid=grid,
+            score__response__campaign=campaign,
+            score__response__status=Response.Status.SUBMITTED,
+            score__response__cpts__in=cpts.values("pk"),
             kind=AreaScore.Kind.CELL,
             value__isnull=False,
         )
@@ -252,32 +276,6 @@ def _mean_matrix(
             )
         matrix.append(cells)
     return matrix
-
-
-def _evolution(
-    scores: QuerySet[ResponseScore], grids: dict[int, ScoringGrid], followed: list[Cpts]
-) -> list[EvolutionPoint]:
-    """Each campaign's spread of overall indexes, scored by its questionnaire's latest grid."""
-    values: dict[int, list[Decimal]] = defaultdict(list)
-    of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
-    followed_ids = {c.pk for c in followed}
-    rows = scores.filter(grid__in=[g.pk for g in grids.values()]).values_list(
-        "response__campaign_id", "response__cpts_id", "index"
-    )
-    for campaign_id, cpts_id, index in rows:
-        if index is not None:
-            values[campaign_id].append(index)
-        if cpts_id in followed_ids:
-            of_followed[campaign_id][cpts_id] = index
-    return [
-        EvolutionPoint(
-            campaign=campaign,
-            distribution=distribution(campaign.name, values[campaign.pk]),
-            followed=of_followed[campaign.pk],
-        )
-        for campaign in campaigns().order_by("year", "opens_on")
-        if campaign.questionnaire_id in grids
-    ]
 
 
 # --- One CPTS across its campaigns ------------------------------------------------------------
