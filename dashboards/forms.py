@@ -114,18 +114,17 @@ class OverviewForm(CptsPickerForm):
     picker_field = "suivre"
     picker_max = MAX_FOLLOWED
     campagne = CampaignField(required=False)
-
-    @property
-    def campaigns(self) -> list[Campaign]:
-        """Every campaign, most recent first: the field's choices, read once."""
-        return list(self.fields["campagne"].queryset)
-
     suivre = forms.ModelMultipleChoiceField(
         queryset=Cpts.objects.none(),
         required=False,
         label=_("CPTS à suivre dans l’évolution"),
         help_text=_("Jusqu’à %(max)s CPTS.") % {"max": MAX_FOLLOWED},
     )
+
+    @property
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, most recent first: the field's choices, read once."""
+        return list(self.fields["campagne"].queryset)
 
     def clean_suivre(self):
         followed = self._keep_chosen(self.cleaned_data["suivre"])
