@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -100,7 +101,7 @@ def autosave_line(autosave: LoadRun, bare: LoadRun, *, users: int, seconds_: int
 
 EXPORT_TARGET = 2.0  # export time over the COPY time
 MEMORY_FLAT = 1.5  # peak memory of every campaign's export over one campaign's
-OVERVIEW_TARGET = 3.0  # page time over the raw SQL aggregate's
+OVERVIEW_TARGET = 2.0  # page time over the bare page's (benchmarks.views.bare_overview)
 REPEATS = 5  # page, export and SQL timings: the median of this many runs, after one warm-up
 
 
@@ -239,10 +240,12 @@ FROM scored WHERE index IS NOT NULL GROUP BY campaign_id
 """
 
 
-def _median_time(run, repeats: int = REPEATS) -> float:
+def _median_time(run, repeats: int = REPEATS, *, before=None) -> float:
     run()  # warm-up: caches, prepared plans, imports
     timings = []
     for _ in range(repeats):
+        if before is not None:
+            before()  # not timed
         started = time.perf_counter()
         run()
         timings.append(time.perf_counter() - started)
@@ -251,7 +254,7 @@ def _median_time(run, repeats: int = REPEATS) -> float:
 
 def measure_overview(*, cohort: Cohort, grid: ScoringGrid, profile_dir: Path | None) -> Line:
     measure = "territory overview page (largest region)"
-    target = f"≤ {OVERVIEW_TARGET:g}× raw SQL; same query count for every region size"
+    target = f"≤ {OVERVIEW_TARGET:g}× the bare page; same query count for every region size"
     try:
         url = reverse("dashboards:overview")
     except NoReverseMatch:
@@ -262,16 +265,23 @@ def measure_overview(*, cohort: Cohort, grid: ScoringGrid, profile_dir: Path | N
     client = Client()
     client.force_login(cohort.ars_user)
 
-    def get_page() -> None:
-        response = client.get(url, query)
-        if response.status_code != 200:
-            raise RuntimeError(f"overview answered HTTP {response.status_code}")
+    def getter(address: str):
+        def get_page() -> None:
+            response = client.get(address, query)
+            if response.status_code != 200:
+                raise RuntimeError(f"{address} answered HTTP {response.status_code}")
 
+        return get_page
+
+    get_page = getter(url)
     with CaptureQueriesContext(connection) as queries:
         get_page()
     large_queries = len(queries)
     with profiled("overview", profile_dir):
         elapsed = _median_time(get_page)
+    # The same, each time with the charts' cache emptied (dashboards.cache): the first view
+    # after a score changed.
+    computing = _median_time(get_page, before=cache.clear)
 
     def aggregate() -> None:
         with connection.cursor() as cursor:
@@ -282,6 +292,9 @@ def measure_overview(*, cohort: Cohort, grid: ScoringGrid, profile_dir: Path | N
             cursor.fetchall()
 
     baseline = _median_time(aggregate)
+    # The page's visible content from one SQL statement through a plain template, requested
+    # the same way: what a page showing this costs at least with this framework.
+    bare = _median_time(getter(reverse("bench_bare_overview")))
 
     # The same page for the smallest region that has CPTS: an N+1 shows as more queries here.
     small_region = _smallest_region()
@@ -292,16 +305,20 @@ def measure_overview(*, cohort: Cohort, grid: ScoringGrid, profile_dir: Path | N
     with CaptureQueriesContext(connection) as queries:
         get_page()
     small_queries = len(queries)
-    ratio = elapsed / baseline
+    ratio = elapsed / bare
     visible = Cpts.objects.filter(department__region=cohort.largest_region).count()
     return Line(
         measure=measure,
         measured=(
-            f"{cohort.largest_region.name} ({visible:,} CPTS): {seconds(elapsed)}, "
+            f"{cohort.largest_region.name} ({visible:,} CPTS): {seconds(elapsed)} "
+            f"({seconds(computing)} with the charts' cache empty), "
             f"{large_queries} queries ({small_queries} for {small_region.name})"
         ),
-        baseline=f"one SQL aggregate: {seconds(baseline)}",
-        ratio=f"{ratio:.1f}×",
+        baseline=(
+            f"bare page (one SQL statement, plain template): {seconds(bare)}; "
+            f"one SQL aggregate: {seconds(baseline)}"
+        ),
+        ratio=f"{ratio:.1f}× bare; {elapsed / baseline:.0f}× SQL",
         target=target,
         verdict=verdict(ratio <= OVERVIEW_TARGET and large_queries == small_queries),
     )

@@ -1,4 +1,4 @@
-"""Bench-only urlconf (cpts_portal.settings_bench): the production URLs plus the bare view."""
+"""Bench-only urlconf (cpts_portal.settings_bench): the production URLs plus the bare views."""
 
 from django.urls import path
 
@@ -7,5 +7,6 @@ from cpts_portal.urls import urlpatterns as production_urlpatterns
 
 urlpatterns = [
     path("bench/bare/<int:pk>/", views.bare_save, name="bench_bare_save"),
+    path("bench/bare/tableau-de-bord/", views.bare_overview, name="bench_bare_overview"),
     *production_urlpatterns,
 ]

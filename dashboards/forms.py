@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import departments_visible_to, regions_visible_to
 from dashboards.selectors import NO_RESPONSE, SEARCH_MIN_LENGTH, campaigns, cpts_matching
-from questionnaire.models import Response
+from questionnaire.models import Campaign, Response
 from territories.models import Cpts
 
 MAX_FOLLOWED = 5
@@ -23,7 +23,21 @@ def out_of_scope(form: forms.Form, fields: tuple[str, ...]) -> bool:
     return any(form.has_error(name, code) for name in fields for code in OUT_OF_SCOPE)
 
 
+class CampaignChoices(forms.models.ModelChoiceIterator):
+    """The campaigns read once per form: a few rows the page draws more than once (crispy walks
+    a select's options twice) and the views read too (`campaigns`), where Django's iterator
+    would query them again each time."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for campaign in self.queryset:  # the queryset's result cache after the first pass
+            yield self.choice(campaign)
+
+
 class CampaignField(forms.ModelChoiceField):
+    iterator = CampaignChoices
+
     def __init__(self, **kwargs):
         super().__init__(
             queryset=campaigns(),
@@ -106,6 +120,11 @@ class OverviewForm(CptsPickerForm):
         label=_("CPTS à suivre dans l’évolution"),
         help_text=_("Jusqu’à %(max)s CPTS.") % {"max": MAX_FOLLOWED},
     )
+
+    @property
+    def campaigns(self) -> list[Campaign]:
+        """Every campaign, most recent first: the field's choices, read once."""
+        return list(self.fields["campagne"].queryset)
 
     def clean_suivre(self):
         followed = self._keep_chosen(self.cleaned_data["suivre"])

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Avg,
     CharField,
@@ -48,7 +49,9 @@ CENT = Decimal("0.01")
 
 
 def campaigns() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("questionnaire").order_by("-year", "-opens_on")
+    # Without their questionnaire: its definition is tens of kilobytes of JSON per campaign,
+    # and the dashboards need only its id.
+    return Campaign.objects.order_by("-year", "-opens_on")
 
 
 def dimensions_of(campaign: Campaign) -> list[Dimension]:
@@ -81,21 +84,25 @@ def cpts_with_scores(
     user: User, campaign: Campaign, grid: ScoringGrid | None, dimensions: list[Dimension]
 ) -> QuerySet[Cpts]:
     """The CPTS in the user's scope, each with its response to the campaign and its scores
-    under the grid (None when it has not submitted or is not scored yet)."""
-    response = Response.objects.filter(cpts=OuterRef("pk"), campaign=campaign)
+    under the grid (None when it has not submitted or is not scored yet).
+
+    Each subquery finds at most one row (one response per CPTS and campaign, one score per
+    grid, one area per dimension), so none is ordered: the models' default orderings would
+    join campaigns, CPTS and grids into every subquery of every row."""
+    response = Response.objects.filter(cpts=OuterRef("pk"), campaign=campaign).order_by()
     score = ResponseScore.objects.filter(
         response__cpts=OuterRef("pk"),
         response__campaign=campaign,
         response__status=Response.Status.SUBMITTED,
         grid=grid,
-    )
+    ).order_by()
     area = AreaScore.objects.filter(
         score__response__cpts=OuterRef("pk"),
         score__response__campaign=campaign,
         score__response__status=Response.Status.SUBMITTED,
         score__grid=grid,
         kind=AreaScore.Kind.DIMENSION,
-    )
+    ).order_by()
     score_field = DecimalField(max_digits=5, decimal_places=2)
     return cpts_visible_to(user).annotate(
         response_id=Subquery(response.values("pk")[:1]),
@@ -182,55 +189,83 @@ def territory_aggregates(
     *,
     cpts: QuerySet[Cpts],
     campaign: Campaign,
+    campaigns: list[Campaign],
     grids: dict[int, ScoringGrid],
     dimensions: list[Dimension],
     followed: list[Cpts],
 ) -> TerritoryAggregates:
-    """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered); `grids` is
-    `latest_grids()`, read once by the caller."""
+    """The overview's charts, over the CPTS of `cpts` (the user's scope, filtered); `campaigns`
+    (every one) and `grids` (`latest_grids()`) are read once by the caller. Two queries: every
+    campaign's overall indexes (the evolution, and this campaign's spread by department and by
+    stage), and the matrix."""
     grid = grids.get(campaign.questionnaire_id)
-    cpts_ids = cpts.values("pk")
     submitted = ResponseScore.objects.filter(
-        response__cpts__in=cpts_ids, response__status=Response.Status.SUBMITTED
+        response__cpts__in=cpts.values("pk"),
+        response__status=Response.Status.SUBMITTED,
+        grid__in=[g.pk for g in grids.values()],
     )
-    indexes = list(
-        submitted.filter(grid=grid, response__campaign=campaign, index__isnull=False)
-        .order_by("response__cpts__department__code")
-        .values_list(
-            "response__cpts__department__code",
-            "response__cpts__department__name",
-            "response__cpts__stage",
-            "index",
-        )
+    rows = submitted.order_by("response__cpts__department__code").values_list(
+        "response__campaign_id",
+        "response__cpts_id",
+        "response__cpts__department__code",
+        "response__cpts__department__name",
+        "response__cpts__stage",
+        "index",
     )
     by_department: dict[str, list[Decimal]] = defaultdict(list)
     by_stage: dict[str, list[Decimal]] = defaultdict(list)
-    for code, name, stage, index in indexes:
-        by_department[f"{name} ({code})"].append(index)
-        by_stage[stage].append(index)
+    by_campaign: dict[int, list[Decimal]] = defaultdict(list)
+    of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    followed_ids = {c.pk for c in followed}
+    # A campaign's scores are all under its questionnaire's grid: this campaign's rows are
+    # those of `grid`.
+    for campaign_id, cpts_id, code, name, stage, index in rows:
+        if cpts_id in followed_ids:
+            of_followed[campaign_id][cpts_id] = index
+        if index is None:
+            continue
+        by_campaign[campaign_id].append(index)
+        if campaign_id == campaign.pk:
+            by_department[f"{name} ({code})"].append(index)
+            by_stage[stage].append(index)
     return TerritoryAggregates(
-        matrix=_mean_matrix(submitted, campaign, grid, dimensions),
+        matrix=_mean_matrix(cpts, campaign, grid, dimensions),
         by_department=[distribution(label, values) for label, values in by_department.items()],
         by_stage=[
             distribution(str(label), by_stage.get(stage, [])) for stage, label in Cpts.Stage.choices
         ],
-        evolution=_evolution(submitted, grids, followed),
+        evolution=[
+            EvolutionPoint(
+                campaign=c,
+                distribution=distribution(c.name, by_campaign[c.pk]),
+                followed=of_followed[c.pk],
+            )
+            for c in sorted(campaigns, key=lambda c: (c.year, c.opens_on))
+            if c.questionnaire_id in grids
+        ],
         followed=followed,
     )
 
 
 def _mean_matrix(
-    scores: QuerySet[ResponseScore],
+    cpts: QuerySet[Cpts],
     campaign: Campaign,
     grid: ScoringGrid | None,
     dimensions: list[Dimension],
 ) -> list[list[MeanCell]]:
+    # No ordering: AreaScore's default one is dropped from a grouped query, but the joins it
+    # needs (dimension, grid, campaign, CPTS) stayed and made the planner scan every cell of
+    # every campaign, four times slower on the bench (EXPLAIN ANALYZE).
     rows = (
         AreaScore.objects.filter(
-            score__in=scores.filter(grid=grid, response__campaign=campaign),
+            score__grid=grid,
+            score__response__campaign=campaign,
+            score__response__status=Response.Status.SUBMITTED,
+            score__response__cpts__in=cpts.values("pk"),
             kind=AreaScore.Kind.CELL,
             value__isnull=False,
         )
+        .order_by()
         .values("dimension_id", "constraint")
         .annotate(count=Count("pk"), mean=Avg("value"))
     )
@@ -254,30 +289,26 @@ def _mean_matrix(
     return matrix
 
 
-def _evolution(
-    scores: QuerySet[ResponseScore], grids: dict[int, ScoringGrid], followed: list[Cpts]
-) -> list[EvolutionPoint]:
-    """Each campaign's spread of overall indexes, scored by its questionnaire's latest grid."""
-    values: dict[int, list[Decimal]] = defaultdict(list)
-    of_followed: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
-    followed_ids = {c.pk for c in followed}
-    rows = scores.filter(grid__in=[g.pk for g in grids.values()]).values_list(
-        "response__campaign_id", "response__cpts_id", "index"
-    )
-    for campaign_id, cpts_id, index in rows:
-        if index is not None:
-            values[campaign_id].append(index)
-        if cpts_id in followed_ids:
-            of_followed[campaign_id][cpts_id] = index
-    return [
-        EvolutionPoint(
-            campaign=campaign,
-            distribution=distribution(campaign.name, values[campaign.pk]),
-            followed=of_followed[campaign.pk],
+def territory_version() -> tuple:
+    """A fingerprint of what the territory charts are drawn from, in one cheap query: it changes
+    when a score is written, rewritten (a new `computed_at`) or deleted, when a response is
+    saved (submitted, reopened) and when a CPTS is created or edited (its history).
+
+    Read by `dashboards.cache`, so that scoring, which must not know the dashboards, needs
+    nothing to invalidate them: a score written in bulk or by COPY changes it as well."""
+    scores = ResponseScore._meta.db_table
+    responses = Response._meta.db_table
+    history = Cpts.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {scores}), (SELECT max(id) FROM {scores}), "
+            f"(SELECT max(computed_at) FROM {scores}), "
+            f"(SELECT count(*) FROM {responses} WHERE status = %s), "
+            f"(SELECT max(updated_at) FROM {responses}), "
+            f"(SELECT max(history_id) FROM {history})",
+            [Response.Status.SUBMITTED],
         )
-        for campaign in campaigns().order_by("year", "opens_on")
-        if campaign.questionnaire_id in grids
-    ]
+        return tuple(cursor.fetchone())
 
 
 # --- One CPTS across its campaigns ------------------------------------------------------------

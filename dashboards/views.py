@@ -9,7 +9,7 @@ from accounts.access import gate
 from accounts.scoping import can_view_dashboards, cpts_visible_to, get_cpts_for_user
 from campaigns.selectors import response_rate
 from cpts_portal.spreadsheet import csv_lines
-from dashboards import charts, selectors
+from dashboards import cache, charts, selectors
 from dashboards.forms import CompareForm, CptsFilter, OverviewForm, out_of_scope
 from dashboards.tables import OverviewTable
 from questionnaire.models import Campaign, ConstraintType, Dimension
@@ -24,6 +24,7 @@ TABLE_PAGE_SIZE = 50
 class TerritoryQuery:
     form: OverviewForm
     campaign: Campaign
+    campaigns: list[Campaign]
     grids: dict[int, ScoringGrid]
     grid: ScoringGrid | None
     dimensions: list[Dimension]
@@ -44,7 +45,8 @@ def _territory_query(request: HttpRequest) -> TerritoryQuery | None:
     form.is_valid()
     if out_of_scope(form, ("campagne", "suivre")):
         raise Http404
-    campaign = form.cleaned_data.get("campagne") or selectors.campaigns().first()
+    campaigns = form.campaigns
+    campaign = form.cleaned_data.get("campagne") or next(iter(campaigns), None)
     if campaign is None:
         return None
     grids = selectors.latest_grids()
@@ -62,6 +64,7 @@ def _territory_query(request: HttpRequest) -> TerritoryQuery | None:
     return TerritoryQuery(
         form=form,
         campaign=campaign,
+        campaigns=campaigns,
         grids=grids,
         grid=grid,
         dimensions=dimensions,
@@ -71,14 +74,14 @@ def _territory_query(request: HttpRequest) -> TerritoryQuery | None:
 
 
 def _overview_charts(query: TerritoryQuery) -> list[charts.Chart]:
-    aggregates = selectors.territory_aggregates(
+    return cache.overview_charts(
         cpts=query.filterset.qs,
         campaign=query.campaign,
+        campaigns=query.campaigns,
         grids=query.grids,
         dimensions=query.dimensions,
         followed=query.followed,
     )
-    return charts.overview_charts(aggregates)
 
 
 @gate(can_view_dashboards)
@@ -97,7 +100,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "query": query,
             "table": table,
-            "rate": response_rate(query.filterset.qs, query.campaign),
+            # Over the CPTS's ids: the table's per-CPTS subqueries would be computed for nothing.
+            "rate": response_rate(
+                Cpts.objects.filter(pk__in=query.filterset.qs.values("pk")), query.campaign
+            ),
             "charts": _overview_charts(query),
             "minimum": SMALL_CELL_MINIMUM,
         },

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dashboards.selectors import distribution
-from questionnaire.models import Campaign, Response
+from questionnaire.models import Answer, Campaign, Response
 from scoring import services
-from scoring.models import AreaScore
+from scoring.models import AreaScore, ResponseScore
 from territories.models import Cpts, Department, Region
 from tests.factories import CampaignFactory, CptsFactory, ResponseScoreFactory
 from tests.helpers import MIXED, make_response
@@ -356,3 +356,55 @@ def test_refusals_are_explained_in_french(client, users, scored):
     client.force_login(users["ars"])
     missing = client.get(reverse("dashboards:cpts", args=[999999]))
     assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()
+
+
+# --- The charts' cache ------------------------------------------------------------------------
+
+
+def test_the_charts_come_from_the_cache_until_a_score_changes(client, users, campaign, grid):
+    created = scored_cpts(campaign, grid, 5)
+    client.force_login(users["cpam"])
+    url, params = reverse("dashboards:overview"), {"campagne": campaign.slug}
+
+    def departments(page) -> list:
+        return {chart.slug: chart for chart in page.context["charts"]}["departements"].table.rows
+
+    with CaptureQueriesContext(connection) as computed:
+        first = client.get(url, params)
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(url, params)
+    assert again.context["charts"] == first.context["charts"]
+    assert len(cached.captured_queries) < len(computed.captured_queries)
+    index = ResponseScore.objects.get(response__cpts=created[0]).index
+    assert departments(first)[0][1:3] == [5, index]  # every CPTS answered alike
+
+    # One response's answers changed and rescored by the scoring service, which knows nothing
+    # of the dashboards: the next page draws the new score.
+    response = Response.objects.get(cpts=created[0], campaign=campaign)
+    Answer.objects.filter(response=response, question__variable="q25").update(value="non")
+    assert services.response_score(response=response, grid=grid).outcome == "updated"
+    lower = ResponseScore.objects.get(response=response).index
+    assert lower < index
+    assert departments(client.get(url, params))[0][1:3] == [5, lower]
+
+    # A score deleted (the response back to draft): four CPTS, a group too small to show.
+    Response.objects.filter(pk=response.pk).update(status=Response.Status.DRAFT, submitted_at=None)
+    response.refresh_from_db()
+    assert services.response_score(response=response, grid=grid).outcome == "deleted"
+    page = client.get(url, params)
+    assert departments(page)[0][1:3] == [4, None]
+    assert {chart.slug: chart for chart in page.context["charts"]}["departements"].figure is None
+
+
+def test_cached_charts_are_never_shared_across_scopes(client, users, campaign, grid):
+    scored_cpts(campaign, grid, 5, "75")
+    scored_cpts(campaign, grid, 5, "93")
+    params = {"campagne": campaign.slug}
+    seen = {}
+    for role in ("cpam", "ars", "cpam"):
+        client.force_login(users[role])
+        page = client.get(reverse("dashboards:overview"), params)
+        charts = {chart.slug: chart for chart in page.context["charts"]}
+        seen.setdefault(role, []).append([row[:2] for row in charts["departements"].table.rows])
+    assert seen["cpam"] == [[["Paris (75)", 5]]] * 2
+    assert seen["ars"] == [[["Paris (75)", 5], ["Seine-Saint-Denis (93)", 5]]]

@@ -115,7 +115,7 @@ class Command(BaseCommand):
                 cursor.execute("ANALYZE")
             self._step("Wide CSV export vs COPY…")
             export = measures.measure_export(cohort=cohort, profile_dir=profile)
-            self._step("Territory overview vs one SQL aggregate…")
+            self._step("Territory overview vs the bare page and one SQL aggregate…")
             overview = measures.measure_overview(cohort=cohort, grid=grid, profile_dir=profile)
             self._step(f"Reminders to {spec.reminder_participants:,} participants vs bulk_create…")
             reminders = measures.measure_reminders(
