@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,18 +155,52 @@ class ResponseProgress:
         return round(100 * self.answered / self.applicable) if self.applicable else 0
 
 
-def response_progress(response: Response) -> ResponseProgress:
-    """The counts `response_state` gives, for the autosave's answer: from the questions'
-    conditions and the answers' values only, without building the questionnaire's structure
-    (options, sections), which made up half of an autosave's time (`make bench`)."""
-    questions = Question.objects.filter(version_id=response.campaign.questionnaire_id).only(
-        "id", "condition_question_id", "condition_values"
-    )
-    values = dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
+def progress_of(questions: Iterable[Question], values: Mapping[int, Any]) -> ResponseProgress:
+    """The counts `response_state` gives, from the questions' conditions and the answers'
+    values (by question id) only."""
     applicable = [q.id for q in questions if rules.is_applicable(q, values)]
     return ResponseProgress(
         answered=sum(1 for qid in applicable if qid in values), applicable=len(applicable)
     )
+
+
+def response_progress(response: Response) -> ResponseProgress:
+    """The counts `response_state` gives, without building the questionnaire's structure
+    (options, sections). The autosave computes the same counts from the answers it already
+    read under the response's lock (`services.answer_autosave`)."""
+    questions = Question.objects.filter(version_id=response.campaign.questionnaire_id).only(
+        "id", "condition_question_id", "condition_values"
+    )
+    values = dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
+    return progress_of(questions, values)
+
+
+# version id → ((checksum, loaded_at), its questions by id). See `version_questions`.
+_VERSION_QUESTIONS: dict[int, tuple[tuple[str, dt.datetime], dict[int, Question]]] = {}
+
+
+def version_questions(version: QuestionnaireVersion) -> dict[int, Question]:
+    """The version's questions by id, in number order, with their options (ordered as the
+    rules read them) and condition question: what validating one answer and counting progress
+    need, read once per process.
+
+    Safe to keep: a version that has responses never changes (`questionnaire_load` raises
+    QuestionnaireFrozen), and reloading one that has none replaces its questions and its
+    checksum, so the stamp no longer matches; `loaded_at` tells apart two versions that reuse
+    an id and a checksum (a test database flushed with its sequences). The instances are
+    shared by every request of the process: callers must not change them."""
+    stamp = (version.checksum, version.loaded_at)
+    cached = _VERSION_QUESTIONS.get(version.pk)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    questions = {
+        question.pk: question
+        for question in version.questions.select_related("condition_question")
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("kind", "position")))
+        .order_by("number")
+    }
+    _VERSION_QUESTIONS[version.pk] = (stamp, questions)
+    return questions
 
 
 ValuesById = dict[int, Any]  # question_id: value

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, User
+from accounts.scoping import responses_editable_by
 from cpts_portal.queueing import send_after_commit
 from questionnaire import rules
 from questionnaire.definition import DEFAULT_TEXT_MAX_LENGTH, checksum, read_definition
@@ -25,6 +27,7 @@ from questionnaire.models import (
     SubDimension,
 )
 from questionnaire.rules import AnswerInvalid, clean_answer, is_applicable, require_applicable
+from questionnaire.selectors import ResponseProgress, progress_of, version_questions
 from scoring.tasks import score_response
 from territories.models import Cpts
 
@@ -159,8 +162,9 @@ class CarriedAnswersUnconfirmed(ResponseIncomplete):
 class AnswerConflict(Exception):
     """Someone saved this answer since the page was loaded; nothing was written."""
 
-    def __init__(self, current: Answer | None):
+    def __init__(self, current: Answer | None, question: Question):
         self.current = current
+        self.question = question
         super().__init__("Cette réponse a été modifiée par quelqu'un d'autre entre-temps.")
 
 
@@ -170,16 +174,6 @@ def clears_answer(value: Any) -> bool:
     if value is None or value == "" or value == [] or value == {}:
         return True
     return isinstance(value, dict) and not any(value.values())
-
-
-def _lock_editable(response: Response) -> Response:
-    """Lock the response row: saves of one response are serialised, never interleaved."""
-    locked = Response.objects.select_for_update().select_related("campaign").get(pk=response.pk)
-    if locked.status != Response.Status.DRAFT:
-        raise ResponseNotEditable("Cette réponse a été soumise : elle n'est plus modifiable.")
-    if not locked.campaign.is_open():
-        raise ResponseNotEditable("La campagne est close : les réponses ne sont plus modifiables.")
-    return locked
 
 
 @transaction.atomic
@@ -215,7 +209,7 @@ def carried_confirm(*, response: Response, questions: list[Question], user: User
     answer through `answer_save` (the rules check it again). One to a question that does not
     apply (given the answers so far) is left waiting, as it would be refused, and never blocks
     submission. Returns how many were confirmed."""
-    _lock_editable(response)
+    _lock_editable(Response.objects.filter(pk=response.pk))
     waiting = CarriedAnswer.objects.filter(response=response, question__in=questions)
     confirmed = 0
     for carried in waiting.select_related("question").order_by("question__number"):
@@ -231,6 +225,44 @@ def carried_confirm(*, response: Response, questions: list[Question], user: User
         )
         confirmed += 1
     return confirmed
+
+
+class ResponseOutOfReach(Exception):
+    """Not a draft the user may edit (outside their scope, submitted, or absent): the same
+    answer for each, so that nothing tells them apart."""
+
+    def __init__(self) -> None:
+        super().__init__("Cette réponse n'est pas modifiable.")
+
+
+def _lock_editable(responses: QuerySet[Response], *, question_id: int | None = None) -> Response:
+    """Lock the response row, the one of `responses` (ResponseOutOfReach if there is none):
+    saves of one response are serialised, never interleaved. The same query reads the
+    campaign and the questionnaire version's cache stamp and, for `question_id`, whether a
+    taken-over answer to that question waits (`carried_waiting`).
+
+    The campaign row is locked too: closing a campaign (`campaigns.services.campaign_close`
+    locks it) waits for the saves under way, and no save starts while it closes.
+    `carried_waiting` may be read before the lock is granted, which is safe: taken-over
+    answers are only ever created with their response, in its transaction, then deleted, so a
+    stale read can only say one waits that is gone (the DELETE then removes nothing), never
+    miss one."""
+    queryset = (
+        responses.select_related(None)
+        .select_related("campaign__questionnaire")
+        .defer("campaign__questionnaire__definition", "campaign__questionnaire__source")
+    )
+    if question_id is not None:
+        waiting = CarriedAnswer.objects.filter(response=OuterRef("pk"), question_id=question_id)
+        queryset = queryset.annotate(carried_waiting=Exists(waiting))
+    locked = queryset.select_for_update(of=("self", "campaign")).order_by().first()
+    if locked is None:
+        raise ResponseOutOfReach
+    if locked.status != Response.Status.DRAFT:
+        raise ResponseNotEditable("Cette réponse a été soumise : elle n'est plus modifiable.")
+    if not locked.campaign.is_open():
+        raise ResponseNotEditable("La campagne est close : les réponses ne sont plus modifiables.")
+    return locked
 
 
 @transaction.atomic
@@ -253,32 +285,94 @@ def answer_save(
     (0 for no answer). If it changed since, AnswerConflict is raised and nothing is written,
     unless the new value equals the stored one (nothing would be lost).
     """
-    _lock_editable(response)
-    if question.version_id != response.campaign.questionnaire_id:
+    locked = _lock_editable(Response.objects.filter(pk=response.pk), question_id=question.pk)
+    if question.version_id != locked.campaign.questionnaire_id:
         raise AnswerInvalid("Cette question n'appartient pas à ce questionnaire.")
-    current = Answer.objects.filter(response=response, question=question).first()
+    answer, _ = _answer_write(
+        locked, question, value, other_text, expected_revision, user, change_reason
+    )
+    return answer
+
+
+@dataclass(frozen=True)
+class Autosaved:
+    answer: Answer | None
+    progress: ResponseProgress
+
+
+# (value, "Autre" text, expected revision) read from the request for the question.
+AnswerReader = Callable[[Question], tuple[Any, str, int]]
+
+
+@transaction.atomic
+def answer_autosave(
+    *, user: User, response_id: int, question_id: int, read: AnswerReader
+) -> Autosaved:
+    """`answer_save` for one request of the autosave, and the response's progress after it.
+
+    One query checks the scope (`responses_editable_by`), locks the response and reads the
+    campaign; the question comes from the per-process cache of its version
+    (`selectors.version_questions`); `read` parses the request for that question (it may
+    raise AnswerInvalid). The progress is counted from the answers read under the lock with
+    the change applied: what `selectors.response_progress` returns once this commits, without
+    reading anything again.
+
+    Raises ResponseOutOfReach, AnswerInvalid (also for a question of another questionnaire:
+    "Question inconnue."), ResponseNotEditable or AnswerConflict."""
+    locked = _lock_editable(
+        responses_editable_by(user).filter(pk=response_id), question_id=question_id
+    )
+    questions = version_questions(locked.campaign.questionnaire)
+    question = questions.get(question_id)
+    if question is None:
+        raise AnswerInvalid("Question inconnue.")
+    value, other_text, expected_revision = read(question)
+    answer, values = _answer_write(locked, question, value, other_text, expected_revision, user)
+    return Autosaved(answer, progress_of(questions.values(), values))
+
+
+def _answer_write(
+    locked: Response,
+    question: Question,
+    value: Any,
+    other_text: str,
+    expected_revision: int,
+    user: User,
+    change_reason: str = "",
+) -> tuple[Answer | None, dict[int, Any]]:
+    """The write of `answer_save` on a response `_lock_editable` locked for the question.
+    Returns the stored answer and every answer's value (by question id) once it is written.
+
+    One query reads all the response's answers: this question's (for the revision check),
+    the one its condition depends on, and the rest for the progress. Under the lock none of
+    them can change before the commit."""
+    answers = {a.question_id: a for a in Answer.objects.filter(response=locked).order_by()}
+    values = {question_id: a.value for question_id, a in answers.items()}
+    current = answers.get(question.pk)
     current_revision = current.revision if current else 0
 
     if clears_answer(value):
         if current is None:
-            return None
+            return None, values
         if expected_revision != current_revision:
-            raise AnswerConflict(current)
+            raise AnswerConflict(current, question)
         current._history_user = user
         current._change_reason = change_reason[:100] or None
         current.delete()
-        return None
+        del values[question.pk]
+        return None, values
 
     cleaned, other = clean_answer(question, value, other_text)
     # Whatever the team writes, a taken-over answer to this question has been reviewed.
-    CarriedAnswer.objects.filter(response=response, question=question).delete()
+    if locked.carried_waiting:
+        CarriedAnswer.objects.filter(response=locked, question=question).delete()
     if current is not None and (current.value, current.other_text) == (cleaned, other):
-        return current
-    require_applicable(question, _condition_values(response, question))
+        return current, values
+    require_applicable(question, values)
     if expected_revision != current_revision:
-        raise AnswerConflict(current)
+        raise AnswerConflict(current, question)
     if current is None:
-        answer = Answer(response=response, question=question, revision=1)
+        answer = Answer(response=locked, question=question, revision=1)
     else:
         answer = current
         answer.revision += 1
@@ -286,7 +380,8 @@ def answer_save(
     answer._history_user = user
     answer._change_reason = change_reason[:100] or None
     answer.save()
-    return answer
+    values[question.pk] = cleaned
+    return answer, values
 
 
 def _condition_values(response: Response, question: Question) -> dict[int, Any]:
@@ -304,7 +399,7 @@ def _condition_values(response: Response, question: Question) -> dict[int, Any]:
 def response_submit(*, response: Response, user: User) -> Response:
     from questionnaire.selectors import response_state
 
-    locked = _lock_editable(response)
+    locked = _lock_editable(Response.objects.filter(pk=response.pk))
     state = response_state(locked)
     if waiting := state.carried_waiting:
         raise CarriedAnswersUnconfirmed(len(waiting))

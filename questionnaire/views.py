@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -170,52 +171,32 @@ def _save_section(request, response, current, state) -> dict[int, str]:
 @gate(can_fill_questionnaires)
 @require_POST
 def autosave(request: HttpRequest, pk: int) -> JsonResponse:
-    # Saving one answer never reads the questionnaire's definition (~40 KB of JSON to decode).
-    response = (
-        responses_editable_by(request.user)
-        .filter(pk=pk)
-        .defer("campaign__questionnaire__definition")
-        .first()
-    )
-    if response is None:
-        return JsonResponse(
-            {"status": "locked", "error": "Cette réponse n'est pas modifiable."}, status=404
-        )
-    question = (
-        Question.objects.filter(
-            pk=read_identifier(request.POST.get("question")) or 0,
-            version_id=response.campaign.questionnaire_id,
-        )
-        .prefetch_related("options")
-        .first()
-    )
-    if question is None:
-        return JsonResponse({"status": "invalid", "error": "Question inconnue."}, status=400)
-    value, other = read_answer(question, request.POST)
+    def read(question: Question) -> tuple[Any, str, int]:
+        value, other = read_answer(question, request.POST)
+        return value, other, read_revision(question, request.POST)
+
     try:
-        revision = read_revision(question, request.POST)
-        answer = services.answer_save(
-            response=response,
-            question=question,
-            value=value,
-            other_text=other,
-            expected_revision=revision,
+        saved = services.answer_autosave(
             user=request.user,
+            response_id=pk,
+            question_id=read_identifier(request.POST.get("question")) or 0,
+            read=read,
         )
+    except services.ResponseOutOfReach as error:
+        return JsonResponse({"status": "locked", "error": str(error)}, status=404)
     except AnswerInvalid as error:
         return JsonResponse({"status": "invalid", "error": str(error)}, status=400)
     except services.ResponseNotEditable as error:
         return JsonResponse({"status": "locked", "error": str(error)}, status=409)
     except services.AnswerConflict as conflict:
-        return JsonResponse(_conflict_payload(question, conflict.current), status=409)
-    progress = selectors.response_progress(response)
+        return JsonResponse(_conflict_payload(conflict.question, conflict.current), status=409)
     return JsonResponse(
         {
             "status": "saved",
-            "revision": answer.revision if answer else 0,
-            "answered": progress.answered,
-            "applicable": progress.applicable,
-            "percent": progress.percent,
+            "revision": saved.answer.revision if saved.answer else 0,
+            "answered": saved.progress.answered,
+            "applicable": saved.progress.applicable,
+            "percent": saved.progress.percent,
         }
     )
 

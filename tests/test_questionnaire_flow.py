@@ -4,12 +4,14 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
-from questionnaire import selectors, services
-from questionnaire.models import Answer, Response
+from questionnaire import rules, selectors, services
+from questionnaire.models import Answer, CarriedAnswer, Response
 from questionnaire.rules import AnswerInvalid
-from tests.factories import AnswerFactory, ResponseFactory
-from tests.helpers import save
+from tests.factories import AnswerFactory, CampaignFactory, ResponseFactory
+from tests.helpers import PROPERTY, save, value_strategy
 
 
 @pytest.fixture
@@ -185,3 +187,100 @@ def test_autosave_progress_counts_what_response_state_counts(campaign, territory
         state.applicable,
         state.percent,
     )
+
+
+# --- The autosave's queries and progress (issue 20) -------------------------------------------
+
+
+def _autosave(client, response, question, value, revision):
+    field = f"q{question.id}"
+    data = {"question": question.id, field: value, f"{field}-revision": str(revision)}
+    return client.post(reverse("questionnaire:autosave", args=[response.pk]), data).json()
+
+
+# The session and the user (the middleware, as for the bench's bare view); the scope check with
+# the row lock; the response's answers (revision check, condition, progress); the write; its
+# history row. The test's transaction turns the service's own into SAVEPOINT and RELEASE.
+AUTOSAVE_QUERIES = 8
+
+
+def test_an_autosave_runs_the_queries_its_guarantees_need(
+    draft, q, coordinator, client, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    with django_assert_num_queries(AUTOSAVE_QUERIES + 2):  # the version's questions and options
+        assert _autosave(client, draft, q(4), "total", 0)["revision"] == 1
+    with django_assert_num_queries(AUTOSAVE_QUERIES):  # from then on, from the process's cache
+        saved = _autosave(client, draft, q(4), "partiel", 1)
+    assert saved["revision"] == 2
+    with django_assert_num_queries(AUTOSAVE_QUERIES):  # a first answer: INSERT, not UPDATE
+        saved = _autosave(client, draft, q(6), "moins_40k", 0)
+    progress = selectors.response_progress(draft)
+    assert (
+        (saved["answered"], saved["applicable"], saved["percent"])
+        == (
+            progress.answered,
+            progress.applicable,
+            progress.percent,
+        )
+        == (2, 39, 5)
+    )
+    assert [h.history_type for h in Answer.history.filter(question=q(4))] == ["~", "+"]
+
+
+def test_an_autosave_to_a_conditional_question_reads_no_more(
+    draft, q, coordinator, client, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    _autosave(client, draft, q(2), "ingenierie", 0)
+    option = rules.choices(q(26))[0].code
+    # Refused: neither write nor history row, but the savepoint is rolled back, then released.
+    with django_assert_num_queries(AUTOSAVE_QUERIES - 1):
+        refused = _autosave(client, draft, q(26), option, 0)
+    assert refused["status"] == "invalid" and "question 2" in refused["error"]
+    with django_assert_num_queries(AUTOSAVE_QUERIES):  # Q26-Q28 apply from now on
+        saved = _autosave(client, draft, q(2), "fonctionnement", 1)
+    assert (saved["answered"], saved["applicable"]) == (1, 41)
+    with django_assert_num_queries(AUTOSAVE_QUERIES):
+        saved = _autosave(client, draft, q(26), option, 0)
+    assert (saved["status"], saved["answered"], saved["applicable"]) == ("saved", 2, 41)
+    progress = selectors.response_progress(draft)
+    assert (progress.answered, progress.applicable) == (2, 41)
+
+
+def test_an_autosave_deletes_a_waiting_taken_over_answer_with_one_query_more(
+    draft, q, coordinator, client, django_assert_num_queries
+):
+    source = ResponseFactory(
+        campaign=CampaignFactory(questionnaire=draft.campaign.questionnaire, year=2020),
+        cpts=draft.cpts,
+    )
+    CarriedAnswer.objects.create(response=draft, question=q(4), source=source, value="faible")
+    client.force_login(coordinator)
+    _autosave(client, draft, q(6), "moins_40k", 0)  # the cache is warm
+    with django_assert_num_queries(AUTOSAVE_QUERIES + 1):
+        assert _autosave(client, draft, q(4), "total", 0)["status"] == "saved"
+    assert not CarriedAnswer.objects.filter(response=draft).exists()
+
+
+@PROPERTY
+@given(data=st.data())
+def test_the_autosave_progress_is_what_response_progress_counts(data, draft, q, coordinator):
+    """Saves, changes and clears in any order, Q2 moving which of Q26-Q28 apply: the progress
+    counted under the lock from the answers read once is what a fresh count gives."""
+    revisions = dict(Answer.objects.filter(response=draft).values_list("question_id", "revision"))
+    for _ in range(data.draw(st.integers(1, 6))):
+        question = q(data.draw(st.sampled_from([2, 2, 4, 7, 26, 27, 28, 38])))
+        value = data.draw(st.one_of(st.just(""), value_strategy(question)))
+        revision = revisions.get(question.id, 0)
+        try:
+            saved = services.answer_autosave(
+                user=coordinator,
+                response_id=draft.pk,
+                question_id=question.id,
+                read=lambda question, value=value, revision=revision: (value, "", revision),
+            )
+        except AnswerInvalid:
+            continue
+        revisions[question.id] = saved.answer.revision if saved.answer else 0
+        assert saved.progress == selectors.response_progress(draft)
