@@ -6,7 +6,9 @@ One row-generation path: `export_prepare` checks a request and returns an `Expor
 read with a server-side cursor in chunks (`iterator(chunk_size=…)`), each chunk's answers or
 scores in one query, so memory and the query count stay flat as the cohort grows. Rows are
 read as tuples (`values_list`), not model instances: building instances was most of an
-export's time.
+export's time. On PostgreSQL the answers come with the responses from the same cursor, each
+response's pivoted in SQL into one JSON text (`selectors.pivoted_response_rows`): the same rows
+as the chunked read, which other databases keep.
 
 Cells are typed: numbers (int, Decimal) are written as numbers, every text cell goes through
 `cpts_portal.spreadsheet.neutralise` (OWASP CSV injection, done by `csv_lines`) and the importer
@@ -15,12 +17,14 @@ Cells are typed: numbers (int, Decimal) are written as numbers, every text cell 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO, TypeVar
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -62,32 +66,60 @@ _NO_TEXTS: TextsById = {}
 ChunkAnswers = tuple[ValuesById, TextsById]
 
 
+def _not_applicable_remover(questions: list[Question]) -> Callable[[ValuesById], None]:
+    """Removes, in place, the answers to conditional questions that do not apply (answers
+    kept after Q2 changed do not count). Answers to questions outside `questions` are left
+    in; the row builders skip them."""
+    conditional = [(q.pk, q) for q in questions if q.condition_question_id is not None]
+
+    def remove(answers: ValuesById) -> None:
+        # Conditions read every answer, including those that are themselves left out.
+        left_out = [
+            question_id
+            for question_id, question in conditional
+            if question_id in answers and not rules.is_applicable(question, answers)
+        ]
+        for question_id in left_out:
+            del answers[question_id]
+
+    return remove
+
+
 def _applicable_answers_reader(
     questions: list[Question],
 ) -> Callable[[list[int]], dict[int, ChunkAnswers]]:
     """Reads a chunk's answers in one query: {response_id: (values, other texts)}, without
-    the answers to conditional questions that do not apply (answers kept after Q2 changed do
-    not count). Answers to questions outside `questions` are left in; the row builders skip
-    them."""
-    conditional = [(q.pk, q) for q in questions if q.condition_question_id is not None]
+    the answers to conditional questions that do not apply."""
+    remove = _not_applicable_remover(questions)
 
     def read(response_ids: list[int]) -> dict[int, ChunkAnswers]:
         values, texts = answers_by_response(response_ids)
         for answers in values.values():
-            # Conditions read every answer, including those that are themselves left out.
-            left_out = [
-                question_id
-                for question_id, question in conditional
-                if question_id in answers and not rules.is_applicable(question, answers)
-            ]
-            for question_id in left_out:
-                del answers[question_id]
+            remove(answers)
         return {
             response_id: (answers, texts.get(response_id, _NO_TEXTS))
             for response_id, answers in values.items()
         }
 
     return read
+
+
+def _pivoted_answers(
+    responses: QuerySet[Response], questions: list[Question]
+) -> Iterator[tuple[ResponseRow, ChunkAnswers | None]]:
+    """PostgreSQL: what `_applicable_answers_reader` gives, each response's answers having
+    been pivoted into one JSON text by the database (`selectors.pivoted_response_rows`)."""
+    remove = _not_applicable_remover(questions)
+    loads = json.loads
+    for found in selectors.pivoted_response_rows(responses, CHUNK_SIZE):
+        row, pivot = found[:-1], found[-1]
+        if pivot is None:
+            yield row, None
+            continue
+        pairs, text_pairs = loads(pivot)
+        answers = dict(pairs)
+        remove(answers)
+        yield row, (answers, dict(text_pairs) if text_pairs else _NO_TEXTS)
 
 
 @dataclass
@@ -98,6 +130,8 @@ class Export:
     version: QuestionnaireVersion
     responses: QuerySet[Response]
     grid: ScoringGrid | None = None
+    # Answers pivoted in SQL (PostgreSQL), else read a chunk at a time: the same rows.
+    pivot_in_sql: bool = False
 
     def count(self) -> int:
         return 0 if self.spec.format == CODEBOOK else self.responses.count()
@@ -142,7 +176,13 @@ def export_prepare(*, spec: ExportSpec, user: User | None) -> Export:
                 f"« {version.code} »."
             )
     responses = selectors.export_responses(user=user, spec=spec)
-    return Export(spec=spec, version=version, responses=responses, grid=grid)
+    return Export(
+        spec=spec,
+        version=version,
+        responses=responses,
+        grid=grid,
+        pivot_in_sql=connections[responses.db].vendor == "postgresql",
+    )
 
 
 def write_export(
@@ -175,16 +215,35 @@ def _each_response(
 ) -> Iterator[tuple[ResponseRow, T | None]]:
     """Each response's identity columns with what `read` found for it (None: nothing), `read`
     being called once per chunk with the chunk's response ids."""
+
+    def found() -> Iterator[tuple[ResponseRow, T | None]]:
+        for chunk in selectors.response_chunks(responses, CHUNK_SIZE):
+            answers = read([row[0] for row in chunk])
+            for row in chunk:
+                yield row, answers.get(row[0])
+
+    return _counted(found(), progress)
+
+
+def _counted(rows: Iterator[T], progress: Progress | None) -> Iterator[T]:
+    """`rows`, reporting progress every PROGRESS_EVERY responses and at the end."""
     done = 0
-    for chunk in selectors.response_chunks(responses, CHUNK_SIZE):
-        found = read([row[0] for row in chunk])
-        for row in chunk:
-            yield row, found.get(row[0])
-            done += 1
-            if progress and done % PROGRESS_EVERY == 0:
-                progress(done)
+    for row in rows:
+        yield row
+        done += 1
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done)
     if progress:
         progress(done)
+
+
+def _each_response_answers(
+    export: Export, questions: list[Question], progress: Progress | None
+) -> Iterator[tuple[ResponseRow, ChunkAnswers | None]]:
+    """Each response's identity columns with its applicable answers (None: no answer)."""
+    if export.pivot_in_sql:
+        return _counted(_pivoted_answers(export.responses, questions), progress)
+    return _each_response(export.responses, _applicable_answers_reader(questions), progress)
 
 
 def _wide_rows(
@@ -205,8 +264,8 @@ def _wide_rows(
         header += columns
     yield header
     blank: list[Cell] = [None] * (len(header) - len(IDENTITY_HEADER))
-    read = _applicable_answers_reader([layout.question for layout in layouts])
-    for response, answers in _each_response(export.responses, read, progress):
+    questions = [layout.question for layout in layouts]
+    for response, answers in _each_response_answers(export, questions, progress):
         row = identity(response) + blank
         if answers:
             values, texts = answers
@@ -224,8 +283,8 @@ def _long_rows(
     labels = export.spec.labels
     plan = [(layout, layout.question.pk, layout.names(labels)) for layout in layouts]
     yield list(LONG_HEADER)
-    read = _applicable_answers_reader([layout.question for layout in layouts])
-    for response, answers in _each_response(export.responses, read, progress):
+    questions = [layout.question for layout in layouts]
+    for response, answers in _each_response_answers(export, questions, progress):
         if not answers:
             continue
         values, texts = answers
