@@ -28,7 +28,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.models import User
-from cpts_portal.spreadsheet import Cell, csv_lines
+from cpts_portal.spreadsheet import FLUSH_BYTES, Cell, csv_cells, csv_delimiter, csv_lines
 from exports import selectors
 from exports.columns import IDENTITY_HEADER, LONG_HEADER, QuestionLayout, identity_cells, layouts
 from exports.selectors import ResponseRow
@@ -60,9 +60,14 @@ Progress = Callable[[int], None]
 T = TypeVar("T")
 
 CHUNK_SIZE = 500  # responses read (and their answers prefetched) per round trip
+# PostgreSQL: responses with their answers as JSON (a few KB each) per round trip; smaller
+# batches keep the memory of the rows in flight low.
+PIVOT_CHUNK_SIZE = 100
 PROGRESS_EVERY = 50  # responses between two progress reports of a background export
 
 _NO_TEXTS: TextsById = {}
+_NO_VALUES: ValuesById = {}
+RENDERED_PER_QUESTION = 64  # distinct answers remembered as CSV per question (wide, PostgreSQL)
 ChunkAnswers = tuple[ValuesById, TextsById]
 
 
@@ -111,7 +116,7 @@ def _pivoted_answers(
     been pivoted into one JSON text by the database (`selectors.pivoted_response_rows`)."""
     remove = _not_applicable_remover(questions)
     loads = json.loads
-    for found in selectors.pivoted_response_rows(responses, CHUNK_SIZE):
+    for found in selectors.pivoted_response_rows(responses, PIVOT_CHUNK_SIZE):
         row, pivot = found[:-1], found[-1]
         if pivot is None:
             yield row, None
@@ -130,7 +135,8 @@ class Export:
     version: QuestionnaireVersion
     responses: QuerySet[Response]
     grid: ScoringGrid | None = None
-    # Answers pivoted in SQL (PostgreSQL), else read a chunk at a time: the same rows.
+    # PostgreSQL: answers pivoted in SQL and wide lines joined from rendered pieces; else
+    # answers read a chunk at a time and every line written from typed cells. Same bytes.
     pivot_in_sql: bool = False
 
     def count(self) -> int:
@@ -150,6 +156,8 @@ class Export:
             yield from _score_rows(self, progress)
 
     def lines(self, progress: Progress | None = None) -> Iterator[str]:
+        if self.pivot_in_sql and self.spec.format == WIDE:
+            return _wide_lines(self, layouts(questions_of(self.version)), progress)
         return csv_lines(self.rows(progress), excel=self.spec.excel)
 
     @property
@@ -246,22 +254,31 @@ def _each_response_answers(
     return _each_response(export.responses, _applicable_answers_reader(questions), progress)
 
 
+def _wide_plan(
+    layouts: list[QuestionLayout], labels: bool
+) -> tuple[list[str], list[tuple[int, int, Callable[[Any, str], list[Cell]]]]]:
+    """The wide header, and each question's width and the function filling its columns."""
+    header = list(IDENTITY_HEADER)
+    plan = []
+    for layout in layouts:
+        columns = layout.wide_columns()
+        plan.append((layout.question.pk, len(columns), layout.wide_filler(labels)))
+        header += columns
+    return header, plan
+
+
 def _wide_rows(
     export: Export, layouts: list[QuestionLayout], progress: Progress | None
 ) -> Iterator[list[Cell]]:
     labels = export.spec.labels
     identity = identity_cells(labels)
+    header, plan = _wide_plan(layouts, labels)
     # Each question's slice of the row and the function filling it, computed once.
     slots: dict[int, tuple[int, int, Callable[[Any, str], list[Cell]]]] = {}
-    header = list(IDENTITY_HEADER)
-    for layout in layouts:
-        columns = layout.wide_columns()
-        slots[layout.question.pk] = (
-            len(header),
-            len(header) + len(columns),
-            layout.wide_filler(labels),
-        )
-        header += columns
+    begin = len(IDENTITY_HEADER)
+    for question_id, width, fill in plan:
+        slots[question_id] = (begin, begin + width, fill)
+        begin += width
     yield header
     blank: list[Cell] = [None] * (len(header) - len(IDENTITY_HEADER))
     questions = [layout.question for layout in layouts]
@@ -275,6 +292,67 @@ def _wide_rows(
                     begin, end, fill = slot
                     row[begin:end] = fill(value, texts.get(question_id, ""))
         yield row
+
+
+def _wide_lines(
+    export: Export, layouts: list[QuestionLayout], progress: Progress | None
+) -> Iterator[str]:
+    """The CSV text of `_wide_rows` (PostgreSQL's path): a line is joined from each
+    question's cells rendered once per distinct answer, since most answers are one of a
+    few, rather than from 250 cells each converted and quoted per response (with the SQL
+    pivot, that was most of the time left)."""
+    labels, excel = export.spec.labels, export.spec.excel
+    render = csv_cells(excel=excel)
+    delimiter = csv_delimiter(excel)
+    identity = identity_cells(labels)
+    header, plan = _wide_plan(layouts, labels)
+    # Per question, its cells as rendered for the first distinct answers: most answers are
+    # one of those, and a question whose answers hardly repeat (a role table) keeps no more.
+    pieces = [(question_id, fill, render([None] * width), {}) for question_id, width, fill in plan]
+    buffer = [("\ufeff" if excel else "") + render(header) + "\r\n"]
+    size = 0
+    questions = [layout.question for layout in layouts]
+    for response, answers in _each_response_answers(export, questions, progress):
+        values, texts = answers or (_NO_VALUES, _NO_TEXTS)
+        parts = [render(identity(response))]
+        for question_id, fill, blank, rendered in pieces:
+            if question_id not in values:
+                parts.append(blank)
+                continue
+            value, other_text = values[question_id], texts.get(question_id, "")
+            try:
+                # An "Autre" text is most often the only one of its kind: not remembered.
+                key = None if other_text else _hashable(value)
+                part = rendered.get(key)
+            except TypeError:  # a value of another shape: rendered, not remembered
+                key, part = None, None
+            if part is None:
+                part = render(fill(value, other_text))
+                if key is not None and len(rendered) < RENDERED_PER_QUESTION:
+                    rendered[key] = part
+            parts.append(part)
+        line = delimiter.join(parts) + "\r\n"
+        buffer.append(line)
+        size += len(line)
+        if size >= FLUSH_BYTES:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def _hashable(value: Any) -> tuple[type, Any]:
+    """The key of an answer whose cells depend on its value only as a text, a whole number,
+    or texts in a list or by key; TypeError for any other (1, 1.0 and True are equal keys,
+    but different cells)."""
+    kind = type(value)
+    if kind is str or kind is int:
+        return kind, value
+    if kind is list and all(type(item) is str for item in value):
+        return kind, tuple(value)
+    if kind is dict and all(type(item) is str for item in value.values()):
+        return kind, tuple(value.items())
+    raise TypeError(kind)
 
 
 def _long_rows(

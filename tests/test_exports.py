@@ -16,7 +16,7 @@ from exports import columns, writers
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
 from scoring import services as scoring_services
-from tests.factories import AnswerFactory, CptsFactory
+from tests.factories import AnswerFactory, CptsFactory, ResponseFactory
 from tests.helpers import MINIMAL, MIXED, SLUG, export, make_response
 
 FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
@@ -359,9 +359,19 @@ def test_answers_pivoted_in_sql_give_the_bytes_of_the_chunked_path(
         cpts=CptsFactory(),
         submitted=False,
     )
+    # Values of other shapes than the questionnaire's rules store (an old import, say).
+    odd = ResponseFactory(campaign=campaign, cpts=CptsFactory(), status=Response.Status.DRAFT)
+    for variable, value in {
+        "q01": 2.5,
+        "q03": [],
+        "q07": True,
+        "q17": {"president": "medecins", "tresorier": ""},
+    }.items():
+        AnswerFactory(response=odd, question=questions[variable], value=value)
     scoring_services.score_all_submitted(grid=grid)
     # Batches of 2 responses, so that the cursor's batches end inside the cohort.
     monkeypatch.setattr(writers, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(writers, "PIVOT_CHUNK_SIZE", 2)
 
     compared = 0
     for format_, labels, excel, status, user in itertools.product(
