@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +162,31 @@ def response_progress(response: Response) -> ResponseProgress:
         "id", "condition_question_id", "condition_values"
     )
     values = dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
+    return _progress(questions, values)
+
+
+def responses_progress(versions: dict[int, int]) -> dict[int, ResponseProgress]:
+    """`response_progress` of several responses ({response_id: questionnaire version id}) in
+    two queries however many they are: their versions' questions, then their answers."""
+    questions: dict[int, list[Question]] = {version_id: [] for version_id in versions.values()}
+    for question in Question.objects.filter(version_id__in=questions).only(
+        "id", "version_id", "condition_question_id", "condition_values"
+    ):
+        questions[question.version_id].append(question)
+    values: dict[int, ValuesById] = {response_id: {} for response_id in versions}
+    for response_id, question_id, value in (
+        Answer.objects.filter(response_id__in=versions)
+        .order_by()
+        .values_list("response_id", "question_id", "value")
+    ):
+        values[response_id][question_id] = value
+    return {
+        response_id: _progress(questions[version_id], values[response_id])
+        for response_id, version_id in versions.items()
+    }
+
+
+def _progress(questions: Iterable[Question], values: ValuesById) -> ResponseProgress:
     applicable = [q.id for q in questions if rules.is_applicable(q, values)]
     return ResponseProgress(
         answered=sum(1 for qid in applicable if qid in values), applicable=len(applicable)
