@@ -9,7 +9,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -29,7 +29,7 @@ from campaigns.models import (
 from cpts_portal.spreadsheet import TableInvalid, read_table
 from mailing.services import absolute_url, message_send
 from questionnaire.models import Campaign, QuestionnaireVersion, Response
-from questionnaire.selectors import response_progress
+from questionnaire.selectors import responses_progress
 from scoring.selectors import latest_grid
 from territories.models import Cpts
 
@@ -369,9 +369,61 @@ def _send_all(planned: list[PlannedMessage]) -> list[PlannedMessage]:
     paying a commit for every message; deliveries are queued as each chunk commits."""
     sent = []
     for start in range(0, len(planned), SEND_CHUNK):
+        chunk = planned[start : start + SEND_CHUNK]
         with transaction.atomic():
-            sent += [item for item in planned[start : start + SEND_CHUNK] if _send(item)]
+            read = _ChunkReads.of(chunk)
+            sent += [item for item in chunk if _send(item, read)]
     return sent
+
+
+@dataclass(frozen=True)
+class _ChunkReads:
+    """What a chunk's messages say and do, read at send time in at most four queries however
+    many messages there are (read once per message, they were most of its queries)."""
+
+    # {participant id: (its response, the response's progress in percent)}
+    responses: dict[int, tuple[Response | None, int]]
+    # {address: the first active account (by id) of an invitation's address}
+    accounts: dict[str, User]
+
+    @classmethod
+    def of(cls, chunk: list[PlannedMessage]) -> "_ChunkReads":
+        responses = {item.participant.pk: item.response for item in chunk if item.rule}
+        invited = [item for item in chunk if item.rule is None]
+        # Invitations are not planned with the responses.
+        participants = [item.participant for item in invited]
+        found = {
+            (r.campaign_id, r.cpts_id): r
+            for r in Response.objects.filter(
+                campaign_id__in={p.campaign_id for p in participants},
+                cpts_id__in={p.cpts_id for p in participants},
+            )
+        }
+        responses |= {p.pk: found.get((p.campaign_id, p.cpts_id)) for p in participants}
+        progress = responses_progress(
+            {
+                response.pk: item.participant.campaign.questionnaire_id
+                for item in chunk
+                if (response := responses[item.participant.pk]) is not None
+            }
+        )
+        accounts: dict[str, User] = {}
+        emails = {item.email for item in invited}
+        if emails:
+            matching = Q()
+            for email in emails:
+                matching |= Q(email__iexact=email)
+            for user in User.objects.filter(matching, is_active=True).order_by("pk"):
+                for email in emails:
+                    if user.email.upper() == email.upper():
+                        accounts.setdefault(email, user)
+        return cls(
+            responses={
+                participant_id: (response, progress[response.pk].percent if response else 0)
+                for participant_id, response in responses.items()
+            },
+            accounts=accounts,
+        )
 
 
 def unsubscribe(*, campaign: Campaign, email: str) -> None:
@@ -418,24 +470,28 @@ def _audience_of(status: str | None) -> str | None:
     return None  # submitted: nobody is reminded
 
 
-def _send(item: PlannedMessage) -> bool:
-    """Record the message, then queue it; False when another run recorded it first."""
+def _send(item: PlannedMessage, read: _ChunkReads) -> bool:
+    """Record the message with its e-mail, queued at commit; False when another run recorded
+    it first (the savepoint then takes the e-mail back too)."""
     participant, campaign = item.participant, item.participant.campaign
     try:
         with transaction.atomic():
-            log = CampaignMessage.objects.create(
-                participant=participant, email=item.email, rule=item.rule, sequence=item.sequence
-            )
             if item.rule is None:
-                _activate_first(item.email)
-            log.message = message_send(
+                _activate_first(read.accounts.get(item.email))
+            message = message_send(
                 key=f"campaign:{campaign.pk}:{participant.pk}:{item.email}:"
                 f"{item.rule.pk if item.rule else 'invitation'}:{item.sequence}",
                 to=item.email,
                 template="campaign_reminder" if item.rule else "campaign_invitation",
-                context=_message_context(item),
+                context=_message_context(item, *read.responses[item.participant.pk]),
             )
-            log.save(update_fields=["message"])
+            CampaignMessage.objects.create(
+                participant=participant,
+                email=item.email,
+                rule=item.rule,
+                sequence=item.sequence,
+                message=message,
+            )
             if item.rule is None and participant.invited_at is None:
                 participant.invited_at = timezone.now()
                 participant.save(update_fields=["invited_at"])
@@ -444,22 +500,17 @@ def _send(item: PlannedMessage) -> bool:
     return True
 
 
-def _activate_first(email: str) -> None:
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+def _activate_first(user: User | None) -> None:
     if user is not None and not user.has_usable_password():
         activation_send(user=user, event="campaign-invitation")
 
 
-def _message_context(item: PlannedMessage) -> dict:
+def _message_context(item: PlannedMessage, response: Response | None, share: int) -> dict:
     participant, campaign = item.participant, item.participant.campaign
-    response = item.response
-    if item.rule is None:  # invitations are not planned with the responses
-        response = Response.objects.filter(campaign=campaign, cpts=participant.cpts).first()
     if response is None:
-        link, share = absolute_url(reverse("questionnaire:my_cpts")), 0
+        link = absolute_url(reverse("questionnaire:my_cpts"))
     else:
         link = absolute_url(reverse("questionnaire:review", args=[response.pk]))
-        share = response_progress(response).percent
     values = {
         "cpts": participant.cpts.name,
         "campagne": campaign.name,

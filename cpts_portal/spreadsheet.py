@@ -9,7 +9,7 @@ touched.
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -60,7 +60,7 @@ class _Echo:
 def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[str]:
     """CSV text in chunks of about FLUSH_BYTES: RFC 4180 (`,`, CRLF), or for Excel (France)
     a BOM, `;` and decimal comma."""
-    writer = csv.writer(_Echo(), delimiter=";" if excel else ",", lineterminator="\r\n")
+    writer = csv.writer(_Echo(), delimiter=csv_delimiter(excel), lineterminator="\r\n")
     buffer: list[str] = ["\ufeff"] if excel else []
     size = 0
     # Most text cells repeat (option codes, campaign, region...): each distinct text is
@@ -93,6 +93,37 @@ def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[st
             buffer, size = [], 0
     if buffer:
         yield "".join(buffer)
+
+
+def csv_cells(*, excel: bool = False) -> Callable[[list[Cell]], str]:
+    """The CSV text `csv_lines` writes for these cells within a line (no line terminator):
+    for a writer that renders the recurring pieces of its lines once and joins them with
+    `csv_delimiter(excel)`, which gives the bytes of `csv_lines`, since a cell's quoting
+    depends on that cell only."""
+    delimiter = csv_delimiter(excel)
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    # A trailing empty cell, cut off again: a lone empty cell would be written quoted.
+    cut = -len(delimiter + "\r\n")
+
+    def render(cells: list[Cell]) -> str:
+        # As csv_lines converts them: None and whole numbers are written by the csv module.
+        return writer.writerow(
+            [
+                cell
+                if cell is None or type(cell) is int
+                else neutralise(cell)
+                if type(cell) is str
+                else format_cell(cell, excel=excel)
+                for cell in cells
+            ]
+            + [""]
+        )[:cut]
+
+    return render
+
+
+def csv_delimiter(excel: bool) -> str:
+    return ";" if excel else ","
 
 
 # --- Reading: the one CSV reader of every importer ---------------------------------------

@@ -175,6 +175,27 @@ def response_progress(response: Response) -> ResponseProgress:
     return progress_of(questions, values)
 
 
+def responses_progress(versions: dict[int, int]) -> dict[int, ResponseProgress]:
+    """`response_progress` of several responses ({response_id: questionnaire version id}) in
+    two queries however many they are: their versions' questions, then their answers."""
+    questions: dict[int, list[Question]] = {version_id: [] for version_id in versions.values()}
+    for question in Question.objects.filter(version_id__in=questions).only(
+        "id", "version_id", "condition_question_id", "condition_values"
+    ):
+        questions[question.version_id].append(question)
+    values: dict[int, dict[int, Any]] = {response_id: {} for response_id in versions}
+    for response_id, question_id, value in (
+        Answer.objects.filter(response_id__in=versions)
+        .order_by()
+        .values_list("response_id", "question_id", "value")
+    ):
+        values[response_id][question_id] = value
+    return {
+        response_id: progress_of(questions[version_id], values[response_id])
+        for response_id, version_id in versions.items()
+    }
+
+
 # version id → ((checksum, loaded_at), its questions by id). See `version_questions`.
 _VERSION_QUESTIONS: dict[int, tuple[tuple[str, dt.datetime], dict[int, Question]]] = {}
 

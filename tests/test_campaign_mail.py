@@ -21,10 +21,12 @@ from campaigns.tasks import send_due_reminders
 from cpts_portal.celery import app as celery_app
 from mailing.models import SentMessage
 from questionnaire.models import Campaign, Response
+from questionnaire.selectors import response_progress
 from territories.reference import ensure_reference_territories
 from tests.broker import wait_until
 from tests.celery_worker import celery_worker
-from tests.factories import CampaignFactory, ResponseFactory, UserFactory
+from tests.factories import CampaignFactory, CptsFactory, ResponseFactory, UserFactory
+from tests.helpers import make_response
 from tests.smtp import REFUSED_DOMAIN, first_link, smtp_server, text_of
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -356,3 +358,44 @@ def test_the_beat_task_run_twice_by_a_real_worker_sends_each_reminder_once(
         "paris_2@example.org",
         "saint_denis@example.org",
     ]
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_messages_read_what_they_say_once_per_chunk(
+    questionnaire, count, django_assert_num_queries
+):
+    """Each message costs its own writes only: the savepoint, the mailing key's check, the
+    e-mail, its CampaignMessage (and an invitation's `invited_at`). The responses and their
+    progress are read once per chunk, so the count does not grow otherwise with the number
+    of participants (once per message, they were most of a reminder's queries)."""
+    with at(OPENS):
+        campaign = CampaignFactory(
+            questionnaire=questionnaire, opens_on=OPENS, closes_on=CLOSES, status="open"
+        )
+    started = {}
+    for n in range(count):
+        participant = campaign.participants.create(cpts=CptsFactory())
+        ParticipantContact.objects.create(participant=participant, email=f"c{n}@example.org")
+        if n % 2:
+            answers = {"q01": "2020-05", "q02": "fonctionnement", "q07": n}
+            started[f"c{n}@example.org"] = make_response(
+                campaign, answers, cpts=participant.cpts, submitted=False
+            )
+    rule(campaign)
+    rule(campaign, audience=ReminderRule.Audience.IN_PROGRESS, body="{avancement} {lien}")
+
+    # Plan: participants, contacts, messages. The chunk (a savepoint here, as the test runs
+    # in a transaction): responses, questions, answers, accounts. Each invitation: 9 queries,
+    # with `invited_at` and its history row.
+    with at(OPENS), django_assert_num_queries(3 + 2 + 4 + 9 * count):
+        assert len(services.invitations_send(campaign=campaign)) == count
+    # Plan: campaigns, rules, unsubscriptions, responses, participants, contacts, messages.
+    # The chunk: questions, answers. Each reminder: 7 queries.
+    with at(dt.date(2026, 9, 11)), django_assert_num_queries(7 + 2 + 2 + 7 * count):
+        assert len(services.reminders_send_due()) == count
+
+    for email, response in started.items():
+        percent = response_progress(response).percent
+        [message] = SentMessage.objects.filter(to=email, template="campaign_reminder")
+        assert percent > 0 and f"{percent} %" in message.body_text
+        assert reverse("questionnaire:review", args=[response.pk]) in message.body_text

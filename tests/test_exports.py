@@ -2,17 +2,22 @@
 injection rule, Excel (France), territory scoping, the page, background jobs and retention."""
 
 import csv
+import dataclasses
 import io
+import itertools
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from cpts_portal.spreadsheet import format_cell, neutralise, restore
-from exports import columns
+from exports import columns, writers
 from exports.spec import ExportSpec
 from questionnaire.models import Answer, Question, Response
-from tests.helpers import MIXED, SLUG, export
+from scoring import services as scoring_services
+from tests.factories import AnswerFactory, CptsFactory, ResponseFactory
+from tests.helpers import MINIMAL, MIXED, SLUG, export, make_response
 
 FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
 
@@ -320,3 +325,78 @@ def test_ars_and_cpam_exports_hold_only_their_territory(cohort, territory, users
     assert other == [columns.LONG_HEADER]
     cpam = read(export(ExportSpec(campaigns=(SLUG,), format="scores"), users["cpam"]))
     assert [row[1] for row in cpam[1:]] == [territory["paris_1"].code]
+
+
+# --- PostgreSQL: answers pivoted in SQL -------------------------------------------------------
+
+
+def test_answers_pivoted_in_sql_give_the_bytes_of_the_chunked_path(
+    cohort, territory, questionnaire, grid, users, monkeypatch
+):
+    """On PostgreSQL the answers are pivoted in SQL (`selectors.pivoted_response_rows`); every
+    format, with and without labels, Excel and drafts, must give the bytes of the path that
+    reads a chunk's answers row by row (the one other databases take)."""
+    assert connection.vendor == "postgresql"
+    campaign, _ = cohort
+    questions = {q.variable: q for q in questionnaire.questions.all()}
+    # A declared initiative: Q28 applies; its Q26 and Q27, answered while it was in operation,
+    # no longer do. An "Autre" text that looks like a formula, spans lines and quotes.
+    declared = make_response(
+        campaign,
+        {**MINIMAL, "q32": (["autre"], '=1+1\r\nligne 2 « "x" » ; fin')},
+        cpts=CptsFactory(name="CPTS Déclarée", stage="declaration"),
+    )
+    AnswerFactory(response=declared, question=questions["q26"], value="autre", other_text="Ancien")
+    AnswerFactory(response=declared, question=questions["q27"], value="enrichissante")
+    # In operation, with a Q28 answer left from before: not applicable either.
+    running = make_response(campaign, MIXED, cpts=CptsFactory(name="CPTS Ancienne déclarée"))
+    AnswerFactory(response=running, question=questions["q28"], value=["prevention"])
+    # A draft without a single answer, and another with a few (a multiple choice among them).
+    empty = make_response(campaign, {}, cpts=CptsFactory(name="CPTS Vide"), submitted=False)
+    make_response(
+        campaign,
+        {"q02": "ingenierie", "q10": (["autre"], "Texte seul"), "q17": {"tresorier": "autres"}},
+        cpts=CptsFactory(),
+        submitted=False,
+    )
+    # Values of other shapes than the questionnaire's rules store (an old import, say).
+    odd = ResponseFactory(campaign=campaign, cpts=CptsFactory(), status=Response.Status.DRAFT)
+    for variable, value in {
+        "q01": 2.5,
+        "q03": [],
+        "q07": True,
+        "q17": {"president": "medecins", "tresorier": ""},
+    }.items():
+        AnswerFactory(response=odd, question=questions[variable], value=value)
+    scoring_services.score_all_submitted(grid=grid)
+    # Batches of 2 responses, so that the cursor's batches end inside the cohort.
+    monkeypatch.setattr(writers, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(writers, "PIVOT_CHUNK_SIZE", 2)
+
+    compared = 0
+    for format_, labels, excel, status, user in itertools.product(
+        ("wide", "long", "scores", "codebook"),
+        (False, True),
+        (False, True),
+        ("submitted", "all"),
+        (None, users["ars"]),
+    ):
+        spec = ExportSpec(
+            campaigns=(SLUG,), format=format_, labels=labels, excel=excel, status=status
+        )
+        prepared = writers.export_prepare(spec=spec, user=user)
+        assert prepared.pivot_in_sql
+        pivoted = "".join(prepared.lines())
+        chunked = "".join(dataclasses.replace(prepared, pivot_in_sql=False).lines())
+        assert pivoted == chunked, spec
+        compared += len(pivoted)
+    assert compared > 100_000
+
+    # What the comparison covers is in the export: these rows differ in every way listed.
+    wide = by_code(read(export(ExportSpec(campaigns=(SLUG,), format="wide", status="all"))))
+    assert wide[declared.cpts.code]["q26"] == wide[declared.cpts.code]["q27"] == ""
+    assert wide[declared.cpts.code]["q28__prevention"] == "1"
+    assert wide[declared.cpts.code]["q32_other_text"] == "'" + '=1+1\nligne 2 « "x" » ; fin'
+    assert {v for k, v in wide[running.cpts.code].items() if k.startswith("q28")} == {""}
+    assert wide[running.cpts.code]["q17__secretaire"] == "infirmiers"
+    assert {v for k, v in wide[empty.cpts.code].items() if k.startswith("q")} == {""}
