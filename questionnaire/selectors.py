@@ -168,11 +168,7 @@ def response_progress(response: Response) -> ResponseProgress:
     """The counts `response_state` gives, without building the questionnaire's structure
     (options, sections). The autosave computes the same counts from the answers it already
     read under the response's lock (`services.answer_autosave`)."""
-    questions = Question.objects.filter(version_id=response.campaign.questionnaire_id).only(
-        "id", "condition_question_id", "condition_values"
-    )
-    values = dict(Answer.objects.filter(response=response).values_list("question_id", "value"))
-    return progress_of(questions, values)
+    return responses_progress({response.pk: response.campaign.questionnaire_id})[response.pk]
 
 
 def responses_progress(versions: dict[int, int]) -> dict[int, ResponseProgress]:
