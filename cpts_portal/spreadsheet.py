@@ -61,8 +61,6 @@ def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[st
     """CSV text in chunks of about FLUSH_BYTES: RFC 4180 (`,`, CRLF), or for Excel (France)
     a BOM, `;` and decimal comma."""
     writer = csv.writer(_Echo(), delimiter=csv_delimiter(excel), lineterminator="\r\n")
-    buffer: list[str] = ["\ufeff"] if excel else []
-    size = 0
     # Most text cells repeat (option codes, campaign, region...): each distinct text is
     # neutralised once. The memo is emptied when full, so memory does not grow with rows.
     texts: dict[str, str] = {}
@@ -73,19 +71,32 @@ def csv_lines(rows: Iterable[list[Cell]], *, excel: bool = False) -> Iterator[st
         texts[cell] = neutralise(cell)
         return texts[cell]
 
-    for row in rows:
-        # The csv module writes None as "" and an int as str(int) itself; decimals and
-        # booleans go through format_cell.
-        line = writer.writerow(
-            [
-                cell
-                if cell is None or type(cell) is int
-                else (texts.get(cell) or text(cell))
-                if type(cell) is str
-                else format_cell(cell, excel=excel)
-                for cell in row
-            ]
-        )
+    def lines() -> Iterator[str]:
+        if excel:
+            yield "\ufeff"
+        for row in rows:
+            # The csv module writes None as "" and an int as str(int) itself; decimals and
+            # booleans go through format_cell.
+            line = writer.writerow(
+                [
+                    cell
+                    if cell is None or type(cell) is int
+                    else (texts.get(cell) or text(cell))
+                    if type(cell) is str
+                    else format_cell(cell, excel=excel)
+                    for cell in row
+                ]
+            )
+            yield line
+
+    return in_chunks(lines())
+
+
+def in_chunks(lines: Iterable[str]) -> Iterator[str]:
+    """The lines joined into streamed chunks of about FLUSH_BYTES."""
+    buffer: list[str] = []
+    size = 0
+    for line in lines:
         buffer.append(line)
         size += len(line)
         if size >= FLUSH_BYTES:

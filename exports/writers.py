@@ -28,7 +28,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from accounts.models import User
-from cpts_portal.spreadsheet import FLUSH_BYTES, Cell, csv_cells, csv_delimiter, csv_lines
+from cpts_portal.spreadsheet import Cell, csv_cells, csv_delimiter, csv_lines, in_chunks
 from exports import selectors
 from exports.columns import IDENTITY_HEADER, LONG_HEADER, QuestionLayout, identity_cells, layouts
 from exports.selectors import ResponseRow
@@ -157,7 +157,7 @@ class Export:
 
     def lines(self, progress: Progress | None = None) -> Iterator[str]:
         if self.pivot_in_sql and self.spec.format == WIDE:
-            return _wide_lines(self, layouts(questions_of(self.version)), progress)
+            return in_chunks(_wide_lines(self, layouts(questions_of(self.version)), progress))
         return csv_lines(self.rows(progress), excel=self.spec.excel)
 
     @property
@@ -297,7 +297,7 @@ def _wide_rows(
 def _wide_lines(
     export: Export, layouts: list[QuestionLayout], progress: Progress | None
 ) -> Iterator[str]:
-    """The CSV text of `_wide_rows` (PostgreSQL's path): a line is joined from each
+    """The CSV lines of `_wide_rows` (PostgreSQL's path): a line is joined from each
     question's cells rendered once per distinct answer, since most answers are one of a
     few, rather than from 250 cells each converted and quoted per response (with the SQL
     pivot, that was most of the time left)."""
@@ -309,8 +309,7 @@ def _wide_lines(
     # Per question, its cells as rendered for the first distinct answers: most answers are
     # one of those, and a question whose answers hardly repeat (a role table) keeps no more.
     pieces = [(question_id, fill, render([None] * width), {}) for question_id, width, fill in plan]
-    buffer = [("\ufeff" if excel else "") + render(header) + "\r\n"]
-    size = 0
+    yield ("\ufeff" if excel else "") + render(header) + "\r\n"
     questions = [layout.question for layout in layouts]
     for response, answers in _each_response_answers(export, questions, progress):
         values, texts = answers or (_NO_VALUES, _NO_TEXTS)
@@ -331,14 +330,7 @@ def _wide_lines(
                 if key is not None and len(rendered) < RENDERED_PER_QUESTION:
                     rendered[key] = part
             parts.append(part)
-        line = delimiter.join(parts) + "\r\n"
-        buffer.append(line)
-        size += len(line)
-        if size >= FLUSH_BYTES:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
+        yield delimiter.join(parts) + "\r\n"
 
 
 def _hashable(value: Any) -> tuple[type, Any]:
