@@ -413,10 +413,13 @@ class _ChunkReads:
             matching = Q()
             for email in emails:
                 matching |= Q(email__iexact=email)
+            # Addresses compared as `iexact` compares them (UPPER), each looked up once.
+            by_address: dict[str, User] = {}
             for user in User.objects.filter(matching, is_active=True).order_by("pk"):
-                for email in emails:
-                    if user.email.upper() == email.upper():
-                        accounts.setdefault(email, user)
+                by_address.setdefault(user.email.upper(), user)
+            for email in emails:
+                if (user := by_address.get(email.upper())) is not None:
+                    accounts[email] = user
         return cls(
             responses={
                 participant_id: (response, progress[response.pk].percent if response else 0)
